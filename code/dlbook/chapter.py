@@ -1,0 +1,51 @@
+"""The one call every chapter makes first: quiet logs, seeds, plot style, and the profile banner."""
+
+from __future__ import annotations
+
+import os
+import time
+
+# Before TensorFlow is imported anywhere: keep its C++ start-up chatter out of the pages.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from dlbook import plots, profiles  # noqa: E402
+
+_STARTED: dict[str, float] = {}
+
+
+def setup_chapter(lesson: int, seed: int = 42) -> profiles.Budget:
+    """Prepare a chapter's kernel and show which profile runs it, with its budget.
+
+    Seeds Python, NumPy and the Keras backend so reruns start from the same weights, sets the book's
+    plot style, glues `profile` (and `budget_*` values) for the prose, and returns the lesson's budget.
+    """
+    import keras
+    from IPython.display import Markdown, display
+
+    keras.utils.set_random_seed(seed)
+    plots.use_book_style()
+    profile = profiles.active_profile()
+    budget = profiles.budget(lesson, profile)
+    rows = "\n".join(f"| {key} | {value} |" for key, value in budget.describe().items())
+    other = "full" if profile == "quick" else "quick"
+    display(Markdown(
+        f"**Profile: {profile}** (set `DLBOOK_PROFILE={other}` to run the {other} profile).\n\n"
+        f"| budget | value |\n|---|---|\n{rows}\n"
+    ))
+    glue("profile", profile)
+    _STARTED["chapter"] = time.perf_counter()
+    return budget
+
+
+def elapsed() -> float:
+    """Seconds since `setup_chapter` ran (for a chapter's closing figures)."""
+    return time.perf_counter() - _STARTED.get("chapter", time.perf_counter())
+
+
+def glue(name: str, value, display: bool = False) -> None:
+    """Glue a value for `{glue:text}`; outside a notebook build (plain Python), do nothing."""
+    try:
+        from myst_nb import glue as nb_glue
+    except ImportError:  # running the package without the book toolchain
+        return
+    nb_glue(name, value, display=display)

@@ -1,0 +1,29 @@
+"""The data layer: a registry of every dataset and weight file, resolved locally or downloaded.
+
+    from dlbook import data
+    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    path = data.locate("cats_and_dogs_small")
+
+Command line: `python -m dlbook.data list | fetch NAME... | fetch --all | fetch --book | verify`.
+"""
+
+from dlbook.data.mnist import load_mnist, read_idx
+from dlbook.data.registry import ITEMS, Item, RemoteFile, Source
+from dlbook.data.store import (
+    DataError,
+    count_files,
+    data_dir,
+    download,
+    fetch,
+    file_digest,
+    item,
+    locate,
+    mirror_dirs,
+    status,
+    verify,
+)
+
+__all__ = [
+    "ITEMS", "Item", "RemoteFile", "Source", "DataError", "count_files", "data_dir", "download", "fetch",
+    "file_digest", "item", "load_mnist", "locate", "mirror_dirs", "read_idx", "status", "verify",
+]

@@ -1,0 +1,3 @@
+from dlbook.data.cli import main
+
+raise SystemExit(main())

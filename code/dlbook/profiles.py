@@ -1,0 +1,122 @@
+"""The quick/full switch and every lesson's budget, in one table.
+
+`DLBOOK_PROFILE=quick` (the default) runs each chapter on a 2-core CPU in about a minute, on Binder and
+in CI. `DLBOOK_PROFILE=full` uses the course's real sizes and epochs and wants a GPU. A chapter never
+changes *what* it teaches between profiles, only how much data, how large the images and how many
+epochs: every number it depends on comes from here so a reader can see all budgets in one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+PROFILES = ("quick", "full")
+DEFAULT_PROFILE = "quick"
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """How much work one lesson does in one profile.
+
+    `None` for a sample count means "all of it"; `image_size` is `None` for non-image lessons.
+    `extra` holds lesson-specific knobs (grid sizes, tuner trials, ...).
+    """
+
+    train_samples: int | None
+    validation_samples: int | None
+    test_samples: int | None
+    epochs: int
+    batch_size: int
+    image_size: tuple[int, int] | None = None
+    data: tuple[str, ...] = ()
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def describe(self) -> dict[str, str]:
+        """Readable key/value pairs for the banner a chapter shows."""
+        def count(n: int | None) -> str:
+            return "all" if n is None else f"{n:,}"
+
+        rows = {
+            "training samples": count(self.train_samples),
+            "validation samples": count(self.validation_samples),
+            "test samples": count(self.test_samples),
+            "epochs": str(self.epochs),
+            "batch size": str(self.batch_size),
+        }
+        if self.image_size is not None:
+            rows["image size"] = f"{self.image_size[0]}×{self.image_size[1]}"
+        for key, value in self.extra.items():
+            rows[key.replace("_", " ")] = str(value)
+        return rows
+
+
+@dataclasses.dataclass(frozen=True)
+class Lesson:
+    number: int
+    title: str
+    slug: str
+    quick: Budget
+    full: Budget
+
+
+# One row per lesson. A lesson is added here when its chapter is written.
+LESSONS: dict[int, Lesson] = {
+    1: Lesson(
+        number=1,
+        title="Dense networks on MNIST",
+        slug="01-dense-networks",
+        # Quick: a third of the training images; twenty epochs so that overfitting shows plainly in
+        # the curves; about 20 s of training on two CPU cores.
+        quick=Budget(train_samples=20_000, validation_samples=5_000, test_samples=None,
+                     epochs=20, batch_size=128, data=("mnist",),
+                     extra={"hidden_units": 512}),
+        # Full: the course's 60,000 images (10,000 held out for validation) and twenty epochs.
+        full=Budget(train_samples=50_000, validation_samples=10_000, test_samples=None,
+                    epochs=20, batch_size=128, data=("mnist",),
+                    extra={"hidden_units": 512}),
+    ),
+}
+
+
+class ProfileError(ValueError):
+    """Raised for an unknown profile name or lesson number."""
+
+
+def active_profile() -> str:
+    """The profile named by `DLBOOK_PROFILE` (default `quick`)."""
+    name = os.environ.get("DLBOOK_PROFILE", DEFAULT_PROFILE).strip().lower() or DEFAULT_PROFILE
+    if name not in PROFILES:
+        raise ProfileError(
+            f"DLBOOK_PROFILE={name!r} is not a profile; use one of {', '.join(PROFILES)} "
+            "(for example `export DLBOOK_PROFILE=quick`)."
+        )
+    return name
+
+
+def lesson(number: int) -> Lesson:
+    """The table row of lesson `number`."""
+    try:
+        return LESSONS[number]
+    except KeyError:
+        known = ", ".join(str(n) for n in sorted(LESSONS))
+        raise ProfileError(f"lesson {number} has no budget in dlbook.profiles.LESSONS (known: {known})") from None
+
+
+def budget(number: int, profile: str | None = None) -> Budget:
+    """The budget of lesson `number` in `profile` (default: the active profile)."""
+    profile = profile or active_profile()
+    if profile not in PROFILES:
+        raise ProfileError(f"profile {profile!r} is not one of {', '.join(PROFILES)}")
+    return getattr(lesson(number), profile)
+
+
+def data_items(profile: str | None = None, lessons: list[int] | None = None) -> list[str]:
+    """Names of the registry items the given lessons (default: all in the table) need, in order."""
+    names: list[str] = []
+    for number in lessons or sorted(LESSONS):
+        for item in budget(number, profile).data:
+            if item not in names:
+                names.append(item)
+    return names
