@@ -43,9 +43,20 @@ def elapsed() -> float:
 
 
 def glue(name: str, value, display: bool = False) -> None:
-    """Glue a value for `{glue:text}`; outside a notebook build (plain Python), do nothing."""
+    """Glue a value for `{glue:text}`; outside a notebook build (plain Python), do nothing.
+
+    NumPy scalars become plain Python numbers first: their repr (`np.float64(0.9)`) cannot be
+    formatted with a spec such as `:.1%` in the prose. A Matplotlib figure is closed once glued, so
+    the inline backend does not show it a second time at the end of the cell.
+    """
     try:
         from myst_nb import glue as nb_glue
     except ImportError:  # running the package without the book toolchain
         return
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        value = value.item()
     nb_glue(name, value, display=display)
+    if type(value).__name__ == "Figure" and type(value).__module__.startswith("matplotlib"):
+        import matplotlib.pyplot as plt
+
+        plt.close(value)

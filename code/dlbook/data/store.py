@@ -26,6 +26,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -229,7 +230,7 @@ def _extract(archive: Path, kind: str, into: Path, members: str | None) -> None:
                 tf.extractall(into, members=chosen, filter="data")
         else:
             raise DataError(f"unknown archive kind {kind!r}")
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as error:
+    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as error:
         raise DataError(
             f"archive {archive.name} is corrupt or truncated ({error}). Delete it and fetch it again."
         ) from error
