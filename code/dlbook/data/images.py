@@ -1,0 +1,286 @@
+"""Folders of images, as a reader's own photos come: checked, cleaned, and ready for Keras.
+
+`keras.utils.image_dataset_from_directory` expects a tidy folder: one sub-folder per class, and
+nothing but decodable JPEG, PNG, BMP or GIF files in them. Real folders are messier: a truncated
+download, a `.DS_Store`, a CMYK JPEG from a scanner, a TIFF, an empty class. Such a file crashes the
+pipeline in the middle of an epoch, or silently shifts the class labels.
+
+`check_image_folder` looks at every file once (with Pillow) and builds a *usable copy* of the folder
+in the data directory: links to the good files, RGB conversions of the ones Keras cannot decode
+(CMYK, 16-bit, TIFF, WebP, …), and nothing else. It returns a report of what it kept, converted and
+skipped, and why. Hand `report.usable_directory` to `image_dataset_from_directory`. The usable copy
+is cached under a key made of the folder's listing (names, sizes, modification times) and the
+options, so a rebuild of the book does not decode every photo again.
+
+    report = check_image_folder("my_photos", max_per_class=500)
+    print(report.summary())
+    dataset = keras.utils.image_dataset_from_directory(report.usable_directory, image_size=(180, 180))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from dlbook.data.store import DataError, data_dir, locate
+
+# What `image_dataset_from_directory` picks up (by extension) and can decode.
+KERAS_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+# Files that operating systems and tools leave in photo folders; never images.
+SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini", "icon\r", ".localized"}
+SYSTEM_FOLDERS = {"__macosx", ".ipynb_checkpoints", "@eadir", ".thumbnails"}
+# Pillow modes TensorFlow's JPEG/PNG decoders read correctly as 3-channel images.
+_KEEP = {"JPEG": {"RGB", "L"}, "PNG": {"RGB", "RGBA", "L", "LA", "P"}}
+CACHE_VERSION = 1
+
+
+class ImageFolderError(DataError):
+    """An image folder whose layout cannot be used; the message says how to fix it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageFolderReport:
+    """What `check_image_folder` found in a folder of class sub-folders.
+
+    `counts` holds the usable images per class (in label order); `converted` and `skipped` list
+    `(path relative to the folder, reason)` pairs; `dropped_classes` are class folders left without
+    a single usable image (they would otherwise shift the labels of the classes after them).
+    """
+
+    directory: Path
+    usable_directory: Path
+    class_names: tuple[str, ...]
+    counts: dict[str, int]
+    converted: tuple[tuple[str, str], ...]
+    skipped: tuple[tuple[str, str], ...]
+    dropped_classes: tuple[str, ...]
+
+    @property
+    def total(self) -> int:
+        """Usable images over all classes."""
+        return sum(self.counts.values())
+
+    def summary(self) -> str:
+        """A few readable lines: classes and counts, then what was converted or skipped and why."""
+        lines = [f"{self.directory}: {self.total:,} usable images in {len(self.class_names)} classes ("
+                 + ", ".join(f"{name}: {self.counts[name]:,}" for name in self.class_names) + ")"]
+        if self.converted:
+            lines.append(f"converted to RGB: {len(self.converted)}")
+            lines += [f"  {path} ({why})" for path, why in self.converted[:10]]
+        if self.skipped:
+            lines.append(f"skipped: {len(self.skipped)}")
+            lines += [f"  {path} ({why})" for path, why in self.skipped[:10]]
+            if len(self.skipped) > 10:
+                lines.append(f"  … and {len(self.skipped) - 10} more")
+        if self.dropped_classes:
+            lines.append("class folders without a usable image, left out: " + ", ".join(self.dropped_classes))
+        return "\n".join(lines)
+
+
+def natural_key(name: str) -> list:
+    """Sort key that orders `cat.2.jpg` before `cat.10.jpg`."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+def _is_system(path: Path) -> bool:
+    return path.name.lower() in SYSTEM_FILES or path.name.startswith(("._", "~$"))
+
+
+def _class_files(folder: Path) -> list[Path]:
+    """Every file under a class folder (recursively, as Keras reads it), in natural order."""
+    found = []
+    for current, dirs, files in os.walk(folder):
+        dirs[:] = sorted((d for d in dirs if d.lower() not in SYSTEM_FOLDERS and not d.startswith(".")),
+                         key=natural_key)
+        found += [Path(current) / f for f in files]
+    return sorted(found, key=lambda p: natural_key(str(p.relative_to(folder))))
+
+
+def _inspect(path: Path) -> tuple[str, str]:
+    """Decide what to do with one file: ("keep" | "convert" | "skip", reason)."""
+    from PIL import Image, UnidentifiedImageError
+
+    if _is_system(path):
+        return "skip", "system file, not an image"
+    if path.stat().st_size == 0:
+        return "skip", "empty file"
+    try:
+        with Image.open(path) as image:
+            image_format, mode = image.format, image.mode
+            image.load()  # decodes every pixel: catches truncated and corrupt files that verify() misses
+    except UnidentifiedImageError:
+        return "skip", "not an image Pillow can read"
+    except (OSError, SyntaxError, ValueError) as error:
+        return "skip", f"corrupt or truncated image ({error})"
+    except Image.DecompressionBombError:
+        return "skip", "image too large (decompression bomb guard)"
+    if image_format in _KEEP and mode in _KEEP[image_format]:
+        return "keep", f"{image_format} {mode}"
+    return "convert", f"{image_format} {mode}"
+
+
+def _listing_key(classes: dict[str, list[Path]], options: dict) -> str:
+    digest = hashlib.sha256(json.dumps({"version": CACHE_VERSION, "options": options}).encode())
+    for name, files in classes.items():
+        for path in files:
+            stat = path.stat()
+            digest.update(f"{name}/{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:20]
+
+
+def _report_from_json(payload: dict, usable: Path) -> ImageFolderReport:
+    return ImageFolderReport(
+        directory=Path(payload["directory"]), usable_directory=usable,
+        class_names=tuple(payload["class_names"]), counts=dict(payload["counts"]),
+        converted=tuple(map(tuple, payload["converted"])), skipped=tuple(map(tuple, payload["skipped"])),
+        dropped_classes=tuple(payload["dropped_classes"]),
+    )
+
+
+def check_image_folder(directory: str | os.PathLike, *, max_per_class: int | None = None,
+                       skip_per_class: int = 0, min_classes: int = 2,
+                       cache_dir: str | os.PathLike | None = None) -> ImageFolderReport:
+    """Check a folder of class sub-folders and build its usable copy for Keras.
+
+    `directory` holds one sub-folder per class (`directory/cats/…`, `directory/dogs/…`); images may
+    sit deeper inside a class folder. Per class, files are taken in natural name order: the first
+    `skip_per_class` usable images are passed over and at most `max_per_class` are kept, so two calls
+    can split one folder into disjoint parts. Raises `ImageFolderError` when the layout is unusable:
+    no such folder, no class sub-folders, or fewer than `min_classes` classes with usable images.
+    """
+    folder = Path(directory).expanduser()
+    if not folder.is_dir():
+        raise ImageFolderError(
+            f"image folder {folder} does not exist or is not a folder. Pass the folder that holds one "
+            "sub-folder per class, e.g. photos/ with photos/cats/*.jpg and photos/dogs/*.jpg.")
+    if max_per_class is not None and max_per_class < 1:
+        raise ValueError(f"max_per_class must be at least 1 or None, not {max_per_class}")
+    if skip_per_class < 0:
+        raise ValueError(f"skip_per_class must be 0 or more, not {skip_per_class}")
+
+    class_folders = sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
+                            and p.name.lower() not in SYSTEM_FOLDERS), key=lambda p: p.name)
+    loose = sorted(p.name for p in folder.iterdir() if p.is_file() and not _is_system(p))
+    if not class_folders:
+        raise ImageFolderError(
+            f"image folder {folder} has no class sub-folders"
+            + (f" (it holds {len(loose)} loose files, e.g. {loose[0]})" if loose else "")
+            + ". Put each class's images in a sub-folder named after the class: "
+              f"{folder}/<class name>/<image files>.")
+    classes = {p.name: _class_files(p) for p in class_folders}
+    options = {"max_per_class": max_per_class, "skip_per_class": skip_per_class}
+    key = _listing_key(classes, options)
+    cache = Path(cache_dir) if cache_dir is not None else data_dir() / "image-folders"
+    usable = cache / f"{folder.name}-{key}"
+    report_file = usable / ".report.json"
+    if report_file.is_file():
+        return _report_from_json(json.loads(report_file.read_text()), usable)
+
+    cache.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=cache, prefix=f".{folder.name}-{key}.staging."))
+    try:
+        counts: dict[str, int] = {}
+        converted: list[tuple[str, str]] = []
+        skipped: list[tuple[str, str]] = [(name, "loose file outside any class folder") for name in loose]
+        for name, files in classes.items():
+            kept = passed = 0
+            for path in files:
+                if max_per_class is not None and kept >= max_per_class:
+                    break
+                relative = path.relative_to(folder)
+                action, why = _inspect(path)
+                if action == "skip":
+                    skipped.append((str(relative), why))
+                    continue
+                if passed < skip_per_class:
+                    passed += 1
+                    continue
+                inner = path.relative_to(folder / name)
+                if action == "keep":
+                    extension = ".jpg" if why.startswith("JPEG") else ".png"
+                    target = staging / name / inner.with_suffix(extension if path.suffix.lower()
+                                                                not in KERAS_EXTENSIONS else path.suffix)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.symlink_to(path.resolve())
+                else:
+                    from PIL import Image
+
+                    target = staging / name / inner.with_suffix(".png")
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with Image.open(path) as image:
+                        image.convert("RGB").save(target, format="PNG")
+                    converted.append((str(relative), f"{why} → RGB PNG"))
+                kept += 1
+            counts[name] = kept
+        dropped = tuple(name for name, n in counts.items() if n == 0)
+        for name in dropped:
+            del counts[name]
+            shutil.rmtree(staging / name, ignore_errors=True)
+        if len(counts) < min_classes:
+            raise ImageFolderError(
+                f"image folder {folder} has {len(counts)} class folder(s) with usable images "
+                f"({', '.join(counts) or 'none'}), {min_classes} are needed"
+                + (f"; without a usable image: {', '.join(dropped)}" if dropped else "")
+                + ". Add images to each class folder (JPEG or PNG files Pillow can open).")
+        report = ImageFolderReport(
+            directory=folder.resolve(), usable_directory=usable, class_names=tuple(counts),
+            counts=counts, converted=tuple(converted), skipped=tuple(skipped), dropped_classes=dropped,
+        )
+        payload = dataclasses.asdict(report)
+        payload.update(directory=str(report.directory), usable_directory=str(usable))
+        (staging / ".report.json").write_text(json.dumps(payload, indent=1))
+        # Rename into place last: an interrupted check leaves only a staging folder, never a half copy.
+        if usable.exists():
+            shutil.rmtree(usable)
+        os.replace(staging, usable)
+        return report
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# The book's Dogs-vs-Cats splits
+
+
+def cats_and_dogs_folders(train_per_class: int | None = None, validation_per_class: int | None = None,
+                          test_per_class: int | None = None) -> dict[str, ImageFolderReport]:
+    """The `train`, `validation` and `test` splits of the small Dogs-vs-Cats set, checked.
+
+    The prepared set has `train/` (cat/dog.0–999) and `validation/` (cat/dog.1000–1499). The course
+    also needs a test set that no choice was made on, so `validation/` is cut in two: its first half
+    per class (1000–1249) validates, its second half (1250–1499) tests. Each `*_per_class` takes at
+    most that many images per class from its split (None: all of them).
+    """
+    root = locate("cats_and_dogs_small")
+    half = _half_of(root / "validation")
+    return {
+        "train": check_image_folder(root / "train", max_per_class=train_per_class),
+        "validation": check_image_folder(root / "validation", max_per_class=_at_most(validation_per_class, half)),
+        "test": check_image_folder(root / "validation", skip_per_class=half,
+                                   max_per_class=_at_most(test_per_class, half)),
+    }
+
+
+def _half_of(folder: Path) -> int:
+    counts = [len(_class_files(p)) for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    if not counts or min(counts) < 2:
+        raise ImageFolderError(f"{folder}: needs at least two images per class to split into validation and test")
+    return min(counts) // 2
+
+
+def _at_most(requested: int | None, limit: int) -> int:
+    return limit if requested is None else min(requested, limit)
+
+
+def image_files(report: ImageFolderReport) -> Iterable[tuple[Path, str]]:
+    """Every usable image of a checked folder as (path, class name), in label order."""
+    for name in report.class_names:
+        for path in _class_files(report.usable_directory / name):
+            yield path, name
