@@ -21,6 +21,7 @@ from bs4 import BeautifulSoup
 
 pytestmark = pytest.mark.book
 LESSON_1 = "lessons/01-dense-networks"
+LESSON_2 = "lessons/02-binary-classification"
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +29,8 @@ def build(root) -> Path:
     output = root / "test-output" / "book"
     shutil.rmtree(output, ignore_errors=True)  # a clean execution cache: every chapter runs
     output.mkdir(parents=True)
-    env = {**os.environ, "DLBOOK_PROFILE": "quick"}
+    # Chapters record their headline results (dlbook.results) beside this build, not in the data directory.
+    env = {**os.environ, "DLBOOK_PROFILE": "quick", "DLBOOK_RESULTS_DIR": str(output / "results")}
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     started = time.perf_counter()
     result = subprocess.run(
@@ -101,7 +103,9 @@ def test_glossary_has_every_lesson_and_back_links(build):
     overfitting = soup.find("dt", id="term-Overfitting")
     used_in = overfitting.find_next_sibling("dd").select_one("p.glossary-used-in")
     assert used_in is not None, "no 'Used in' back-links on the Overfitting entry"
-    assert [a["href"] for a in used_in.select("a")] == [f"{LESSON_1}.html"]
+    # Every chapter that uses the term, in reading order (later chapters add themselves at the end).
+    hrefs = [a["href"] for a in used_in.select("a")]
+    assert hrefs[:2] == [f"{LESSON_1}.html", f"{LESSON_2}.html"] and hrefs == sorted(hrefs)
     # An entry no chapter uses yet has no back-link paragraph.
     vit = soup.find("dt", id="term-Vision-Transformer")
     assert vit is not None and vit.find_next_sibling("dd").select_one("p.glossary-used-in") is None
@@ -130,3 +134,55 @@ def test_bibliography_and_citations(build):
     citations = soup.select('article a[href*="bibliography.html#id"], article a.reference.internal[href*="bibliography"]')
     assert citations, "Lesson 1 cites nothing"
     assert "LeCun" in page(build, "bibliography").get_text()
+
+
+def test_lesson_2_page_has_its_figures_with_alt_text(build):
+    soup = page(build, LESSON_2)
+    figures = soup.select("article figure img")
+    assert len(figures) >= 5
+    for img in figures:
+        assert img.get("alt") and not img["alt"].startswith("../_images"), "a figure without alt text"
+        assert (build / "html" / "lessons" / img["src"]).resolve().is_file()
+    sources = [img["src"] for img in soup.select("article img") if "_images" in img["src"]]
+    assert len(sources) == len(set(sources))
+    assert all(fig.select_one("figcaption") for fig in soup.select("article figure"))
+
+
+def test_lesson_2_prose_shows_the_numbers_of_the_run(build):
+    soup = page(build, LESSON_2)
+    text = re.sub(r"\s+", " ", soup.select_one("article").get_text(" "))
+    assert "{glue" not in text and "glue:text" not in text
+    values = glued_values(build, LESSON_2)
+    for key in ("test_accuracy", "best_epoch", "epochs_run", "restored_epoch", "grid_best_score",
+                "tuner_best_score", "tuner_trials", "n_test", "profile"):
+        assert key in values, f"{key} was not glued"
+    test_accuracy = float(values["test_accuracy"])
+    assert 0.6 < test_accuracy <= 1.0  # a trained model, not chance (50 %)
+    assert f"right {test_accuracy:.2%} of the time" in text
+    assert f"lowest after epoch {values['best_epoch']}" in text
+    assert f"Training ended after {values['epochs_run']} of the allowed {values['max_epochs']} epochs" in text
+    assert int(values["epochs_run"]) == int(values["restored_epoch"]) + 3  # EarlyStopping's patience
+    assert f"All {values['tuner_trials']} trials completed" in text
+    assert "ran in the quick profile" in text and values["profile"].strip("'\"") == "quick"
+    # The budget and the search results are displayed as tables, not as raw Markdown.
+    headers = [" ".join(th.get_text(" ", strip=True) for th in table.select("th")) for table in soup.select("article table")]
+    assert any(h.startswith("budget value") for h in headers), headers
+    assert sum(h.startswith("rank units learning rate") for h in headers) == 2, headers
+    assert "|---|" not in text
+
+
+def test_lesson_2_records_its_test_accuracy_for_the_results_page(build):
+    record = json.loads((build.parent / "results" / "quick" / "lesson-02.json").read_text())
+    assert record["lesson"] == 2 and record["profile"] == "quick"
+    assert record["metrics"]["test_accuracy"] == pytest.approx(float(glued_values(build, LESSON_2)["test_accuracy"]))
+
+
+def test_lesson_2_term_links_resolve_to_glossary_entries(build):
+    links = page(build, LESSON_2).select('article a[href*="glossary.html#term-"]')
+    assert len(links) >= 20
+    glossary_ids = {tag["id"] for tag in page(build, "glossary").select("dt[id]")}
+    for link in links:
+        assert link["href"].split("#")[1] in glossary_ids, link["href"]
+    targets = {link["href"].split("#")[1] for link in links}
+    for term in ("Binary-classification", "Multi-hot-encoding", "EarlyStopping", "KerasTuner", "Grid-search"):
+        assert f"term-{term}" in targets, term

@@ -115,3 +115,101 @@ def confusion_matrix_plot(matrix: np.ndarray, class_names: Sequence[str], normal
     fig.colorbar(image, ax=ax, label="fraction of row" if normalize else "count (log scale)")
     fig.tight_layout()
     return fig
+
+
+def probability_histogram(probabilities: np.ndarray, labels: np.ndarray,
+                          class_names: Sequence[str] = ("negative", "positive"), bins: int = 20) -> plt.Figure:
+    """Histograms of a binary classifier's predicted probability, one per true class, with the 0.5 threshold."""
+    probabilities = np.asarray(probabilities, dtype=float).ravel()
+    labels = np.asarray(labels).ravel()
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    edges = np.linspace(0, 1, bins + 1)
+    for value, (name, hatch) in enumerate(zip(class_names, ("//", ""))):
+        ax.hist(probabilities[labels == value], bins=edges, alpha=0.6, hatch=hatch, edgecolor="white",
+                label=f"true class: {name}")
+    ax.axvline(0.5, color="0.3", linestyle="--", label="threshold 0.5")
+    ax.set_xlabel(f"predicted probability of '{class_names[1]}'")
+    ax.set_ylabel("examples")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def callback_curves(history: Mapping[str, Sequence[float]], best_epoch: int | None = None) -> plt.Figure:
+    """Loss per epoch (training and validation) beside the learning rate a callback set (log scale)."""
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    fig, (loss_ax, rate_ax) = plt.subplots(1, 2, figsize=(8.4, 3.4))
+    loss_ax.plot(epochs, history["loss"], "-o", markersize=4, label="training")
+    if "val_loss" in history:
+        loss_ax.plot(epochs, history["val_loss"], "-s", markersize=4, label="validation")
+    rate_ax.step(epochs, history["learning_rate"], where="mid", color=OKABE_ITO[2], marker="o", markersize=4)
+    rate_ax.set_yscale("log")
+    for ax in (loss_ax, rate_ax):
+        if best_epoch is not None:
+            ax.axvline(best_epoch, color="0.5", linestyle=":", label="weights restored from")
+        ax.set_xlabel("epoch")
+        ax.set_xticks(epochs)
+    loss_ax.set_ylabel("loss")
+    loss_ax.set_title("Loss")
+    loss_ax.legend()
+    rate_ax.set_ylabel("learning rate (log scale)")
+    rate_ax.set_title("Learning rate")
+    fig.tight_layout()
+    return fig
+
+
+def score_heatmap(table: np.ndarray, row_values: Sequence, column_values: Sequence, row_label: str,
+                  column_label: str, score_label: str, fmt: str = ".3f", cmap: str = "viridis") -> plt.Figure:
+    """A grid search's scores as a heatmap: one cell per combination, its score written in it."""
+    fig, ax = plt.subplots(figsize=(1.3 * len(column_values) + 2.4, 0.9 * len(row_values) + 1.4))
+    image = ax.imshow(table, cmap=cmap, aspect="auto")
+    ax.grid(False)
+    ax.set_xticks(range(len(column_values)), [f"{v:g}" if isinstance(v, float) else str(v) for v in column_values])
+    ax.set_yticks(range(len(row_values)), [f"{v:g}" if isinstance(v, float) else str(v) for v in row_values])
+    ax.set_xlabel(column_label)
+    ax.set_ylabel(row_label)
+    middle = np.nanmin(table) + (np.nanmax(table) - np.nanmin(table)) / 2
+    for (row, col), value in np.ndenumerate(table):
+        ax.text(col, row, format(value, fmt), ha="center", va="center", fontsize=9,
+                color="black" if value > middle else "white")
+    percent = mpl.ticker.PercentFormatter(xmax=1, decimals=1) if fmt.endswith("%") else None
+    fig.colorbar(image, ax=ax, label=score_label, format=percent)
+    fig.tight_layout()
+    return fig
+
+
+def search_space_plot(x_values: Sequence[float], y_values: Sequence[float], scores: Sequence[float],
+                      groups: Sequence[str], x_label: str, y_label: str, score_label: str,
+                      log_x: bool = True, log_y: bool = True, percent: bool = False,
+                      cmap: str = "viridis") -> plt.Figure:
+    """Configurations tried by several searches in a 2-D hyperparameter space, coloured by their score.
+
+    Each group (e.g. "grid search", "random search") gets its own marker shape, so the groups stay
+    apart without relying on colour; the colour shows the score on one shared scale.
+    """
+    x_values, y_values, scores = (np.asarray(v, dtype=float) for v in (x_values, y_values, scores))
+    groups = np.asarray(groups)
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    norm = mpl.colors.Normalize(vmin=scores.min(), vmax=scores.max())
+    for group, marker in zip(dict.fromkeys(groups), ("s", "o", "^", "D")):
+        chosen = groups == group
+        ax.scatter(x_values[chosen], y_values[chosen], c=scores[chosen], cmap=cmap, norm=norm, marker=marker,
+                   s=110, edgecolors="black", linewidths=0.6, label=group)
+    if log_x:
+        ax.set_xscale("log")
+    if log_y:
+        ax.set_yscale("log", base=2)
+        powers = 2.0 ** np.arange(np.floor(np.log2(y_values.min())), np.ceil(np.log2(y_values.max())) + 1)
+        ax.set_yticks(powers, [f"{p:g}" for p in powers])
+        ax.yaxis.set_minor_locator(mpl.ticker.NullLocator())
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=score_label,
+                 format=mpl.ticker.PercentFormatter(xmax=1, decimals=1) if percent else None)
+    # Grey legend markers: in the plot, colour means score, not group.
+    handles = [mpl.lines.Line2D([], [], marker=marker, linestyle="", markersize=10, markerfacecolor="0.85",
+                                markeredgecolor="black", label=group)
+               for group, marker in zip(dict.fromkeys(groups), ("s", "o", "^", "D"))]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.18), ncol=len(handles))
+    fig.tight_layout()
+    return fig
