@@ -26,7 +26,12 @@ class Page:
 
     @property
     def is_notebook(self) -> bool:
-        """A chapter that runs: a MyST notebook with a kernelspec in its jupytext header."""
+        """A chapter that runs: a MyST notebook with a kernelspec in its jupytext header.
+
+        A page the build generates (the glossary) does not exist before the build: not a notebook.
+        """
+        if not self.source.is_file():
+            return False
         if self.source.suffix != ".md":
             return self.source.suffix == ".ipynb"
         text = self.source.read_text(encoding="utf-8")

@@ -304,6 +304,8 @@ def test_the_site_reads_from_disk_with_the_network_shut(browser, html, shots):
     page.goto((html / chapter.html).as_uri(), wait_until="load")
     wait_until_rendered(page, html, chapter.docname)
     assert page.locator("article mjx-container").count() > 0, "no math rendered from file://"
+    page.locator("article mjx-container[display='true']").first.scroll_into_view_if_needed()
+    page.screenshot(path=shots / "lesson-1-math-from-disk.png")
     term_id, shown = hover_first_term(page, html, chapter.docname)
     assert glossary_definition(html, term_id) in shown
     page.goto((html / "search.html").as_uri() + "?q=overfitting", wait_until="load")
