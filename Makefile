@@ -59,7 +59,7 @@ full:
 	DLBOOK_PROFILE=full $(MAKE) book
 
 test: data debs-test
-	DLBOOK_PROFILE=quick $(PY) -m pytest -p no:cacheprovider -ra $(PYTEST_ARGS)
+	DLBOOK_PROFILE=quick $(PY) -m pytest -p no:cacheprovider -ra --durations=15 $(PYTEST_ARGS)
 
 binder-check: data
 	DLBOOK_PROFILE=quick $(PY) tools/check_binder.py

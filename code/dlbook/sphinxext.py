@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bs4 import BeautifulSoup, Tag  # sphinx-tippy's own dependency
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
@@ -188,8 +189,6 @@ def _complete_term_tooltips(app: Sphinx, pagename: str, templatename: str, conte
     tips = pages.get(pagename, {}).get("id_to_html")
     if tips is None:
         return
-    from bs4 import BeautifulSoup, Tag
-
     body = BeautifulSoup(context["body"], "html.parser")
     for term in body.find_all("dt", id=True):
         following = term.find_next_sibling()
