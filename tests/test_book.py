@@ -1,19 +1,14 @@
 """The book itself: built from a clean execution cache with -W -n in the quick profile, then checked.
 
-The build goes to `test-output/book/` so that a reader's own `book/_build` stays untouched. Any
-failing cell, unknown term, broken reference or Sphinx warning makes the build, and so this
-module, fail.
+The build is the session fixture `build` (tests/conftest.py), shared with the offline, browser
+and PDF checks. Any failing cell, unknown term, broken reference or Sphinx warning makes the
+build, and so this module, fail.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,29 +17,6 @@ from bs4 import BeautifulSoup
 pytestmark = pytest.mark.book
 LESSON_1 = "lessons/01-dense-networks"
 LESSON_2 = "lessons/02-binary-classification"
-
-
-@pytest.fixture(scope="session")
-def build(root) -> Path:
-    output = root / "test-output" / "book"
-    shutil.rmtree(output, ignore_errors=True)  # a clean execution cache: every chapter runs
-    output.mkdir(parents=True)
-    # Chapters record their headline results (dlbook.results) beside this build, not in the data directory.
-    env = {**os.environ, "DLBOOK_PROFILE": "quick", "DLBOOK_RESULTS_DIR": str(output / "results")}
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    started = time.perf_counter()
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(root / "book"), "--path-output", str(output), "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, env=env,
-    )
-    seconds = time.perf_counter() - started
-    (output / "build.log").write_text(result.stdout + result.stderr)
-    print(f"\nclean book build: {seconds:.0f} s (log: {output / 'build.log'})")
-    for line in (result.stdout + result.stderr).splitlines():
-        if "Executed notebook in" in line:
-            print("  " + line.split("/book/")[-1])
-    assert result.returncode == 0, "book build failed:\n" + (result.stdout + result.stderr)[-6000:]
-    return output / "_build"
 
 
 def page(build: Path, name: str) -> BeautifulSoup:
@@ -186,3 +158,15 @@ def test_lesson_2_term_links_resolve_to_glossary_entries(build):
     targets = {link["href"].split("#")[1] for link in links}
     for term in ("Binary-classification", "Multi-hot-encoding", "EarlyStopping", "KerasTuner", "Grid-search"):
         assert f"term-{term}" in targets, term
+
+
+def test_every_chapter_shows_its_budget_as_a_table(build):
+    from bookpages import notebook_pages
+
+    for chapter in notebook_pages():
+        soup = page(build, chapter.docname)
+        first_output = soup.select_one("article div.cell_output")
+        assert first_output is not None and "Profile:" in first_output.get_text(), chapter.docname
+        table = first_output.select_one("table")
+        assert table is not None, f"{chapter.docname}: the budget shows as text, not as a table"
+        assert "budget" in table.get_text() and "|" not in table.get_text()

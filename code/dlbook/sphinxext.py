@@ -1,9 +1,13 @@
-"""Build-time glue: the glossary page from `glossary/*.yml`, and "used in" back-links.
+"""Build-time glue: the glossary, the chapters as notebooks, and the self-hosted web assets.
 
 Enabled in `book/_config.yml` under `sphinx.extra_extensions`. At start-up the YAML files are
 validated (a malformed entry stops the build, naming file and entry) and rendered into
 `book/glossary.md`. While pages are read, every `{term}` reference is recorded; when the glossary
 page is written, each entry gets links to the chapters that use it.
+
+For the HTML site it also writes every chapter as an `.ipynb` with a Colab install cell
+(`dlbook.notebooks`), offered by the page's download button and opened by its Colab button, and
+copies pinned MathJax, popper and tippy into the site so that it reads offline (`dlbook.selfhost`).
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bs4 import BeautifulSoup, Tag  # sphinx-tippy's own dependency
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.errors import ExtensionError
 
-from dlbook import glossary
+from dlbook import glossary, notebooks, selfhost
 
 HEADER = """\
 # Glossary
@@ -104,11 +109,136 @@ def _add_back_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         definition += para
 
 
+def _use_self_hosted_assets(app: Sphinx, config: Any) -> None:
+    # Before sphinx.ext.mathjax and sphinx_tippy read these (builder-inited and later).
+    config.mathjax_path = selfhost.MATHJAX_PATH
+    config.tippy_js = tuple(asset.static_path for asset in selfhost.VENDORED)
+
+
+def _copy_self_hosted_assets(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    vendor_dir = (Path(app.confdir) / app.config.dlbook_vendor_dir).resolve()
+    try:
+        selfhost.copy_assets(vendor_dir, Path(app.outdir) / "_static")
+    except selfhost.SelfHostError as error:
+        raise ExtensionError(str(error)) from error
+
+
+def _prepare_notebooks(app: Sphinx) -> None:
+    """Work out the Colab install cell once, failing early if its configuration is wrong."""
+    if app.builder.format != "html":
+        return
+    options = app.config.html_theme_options
+    requirements = (Path(app.confdir) / app.config.dlbook_requirements).resolve()
+    try:
+        packages = [notebooks.package_requirement(options.get("repository_url", ""),
+                                                  options.get("repository_branch") or "main")]
+        packages += notebooks.requirement_pins(requirements, list(app.config.dlbook_colab_packages))
+    except (notebooks.NotebookError, OSError) as error:
+        raise ExtensionError(f"chapter notebooks: {error}") from error
+    app.dlbook_install_code = notebooks.install_source(packages)  # type: ignore[attr-defined]
+
+
+def colab_url(options: dict[str, Any], site_branch: str, pagename: str) -> str | None:
+    """Colab's URL for the chapter notebook as published with the HTML site on `site_branch`."""
+    colab = options.get("launch_buttons", {}).get("colab_url", "").rstrip("/")
+    repository = options.get("repository_url", "").rstrip("/")
+    if not colab or "github.com/" not in repository:
+        return None
+    org, repo = repository.split("github.com/")[1].split("/")[:2]
+    return f"{colab}/github/{org}/{repo}/blob/{site_branch}/_sources/{pagename}.ipynb"
+
+
+def _write_notebook(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
+                    doctree: nodes.document | None) -> None:
+    """For a chapter page: write its notebook and point the download and Colab buttons at it.
+
+    Runs after sphinx-book-theme (priority 501), which copies the executed notebook to
+    `_sources/` and links Colab to the `.md` in the repository, which Colab cannot open.
+    """
+    if doctree is None or "kernelspec" not in app.env.metadata.get(pagename, {}):
+        return
+    source = Path(app.env.doc2path(pagename))
+    if source.suffix != ".md":
+        return
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    try:
+        notebooks.write_chapter_notebook(source, target, app.dlbook_install_code)  # type: ignore[attr-defined]
+    except notebooks.NotebookError as error:
+        raise ExtensionError(f"chapter notebooks: {error}") from error
+    context["ipynb_source"] = f"{pagename}.ipynb"
+    url = colab_url(app.config.html_theme_options, app.config.dlbook_site_branch, pagename)
+    for group in context.get("header_buttons", []):
+        for button in group.get("buttons", []):
+            if button.get("text") == "Colab" and url:
+                button["url"] = url
+
+
+def _complete_term_tooltips(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
+                             doctree: nodes.document | None) -> None:
+    """Give every name of a multi-name glossary entry its definition in the hover tooltip.
+
+    sphinx-tippy (priority 450, before this) shows a term's `<dt>` with the `<dd>` right after
+    it. An entry with aliases has several `<dt>` before its one `<dd>`, so hovering a link to
+    any name but the last showed only the name. Here each such `<dt>` gets the shared `<dd>`.
+    """
+    if doctree is None or pagename != app.config.dlbook_glossary_page:
+        return
+    pages = getattr(app.env, "tippy_data", {}).get("pages", {})
+    tips = pages.get(pagename, {}).get("id_to_html")
+    if tips is None:
+        return
+    body = BeautifulSoup(context["body"], "html.parser")
+    for term in body.find_all("dt", id=True):
+        following = term.find_next_sibling()
+        if not isinstance(following, Tag) or following.name != "dt":
+            continue  # sphinx-tippy already added the definition that follows
+        definition = term.find_next_sibling("dd")
+        if definition is None or str(term["id"]) not in tips:
+            continue
+        paragraphs = "".join(str(p) for p in definition.find_all("p", recursive=False)[:6])
+        tips[str(term["id"])] += f"<dd>{paragraphs}</dd>"
+
+
+def _drop_unused_thebe(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
+                       doctree: nodes.document | None) -> None:
+    """Leave out sphinx-thebe's scripts when no launch button uses Thebe (ours do not).
+
+    Jupyter Book always loads sphinx-thebe, which adds its inline configuration twice (a script
+    error in every page: `THEBE_JS_URL` declared twice) and names a CDN copy of thebe.
+    """
+    if app.config.html_theme_options.get("launch_buttons", {}).get("thebe"):
+        return
+    context["script_files"] = [
+        script for script in context.get("script_files", [])
+        if not str(getattr(script, "filename", script) or "").endswith("sphinx-thebe.js")
+        and "THEBE_JS_URL" not in str(getattr(script, "attributes", {}).get("body", ""))
+    ]
+    context["css_files"] = [css for css in context.get("css_files", [])
+                            if not str(getattr(css, "filename", css)).endswith("sphinx-thebe.css")]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("dlbook_glossary_dir", "../glossary", "env")
     app.add_config_value("dlbook_glossary_page", "glossary", "env")
+    app.add_config_value("dlbook_vendor_dir", "_vendor", "html")
+    app.add_config_value("dlbook_requirements", "../requirements.txt", "html")
+    app.add_config_value("dlbook_colab_packages", [], "html", [list, tuple])
+    # The branch on which the built HTML site is published (it holds the chapter notebooks).
+    app.add_config_value("dlbook_site_branch", "gh-pages", "html")
     # Early, so the page exists before Sphinx and the table of contents look for it.
     app.connect("config-inited", _render_glossary, priority=100)
+    app.connect("config-inited", _use_self_hosted_assets)
+    app.connect("builder-inited", _prepare_notebooks)
+    app.connect("html-page-context", _write_notebook, priority=600)
+    app.connect("html-page-context", _drop_unused_thebe, priority=600)
+    app.connect("html-page-context", _complete_term_tooltips, priority=600)
+    app.connect("build-finished", _copy_self_hosted_assets)
+    # Opened from disk (file://), the browser forbids the search page to fetch the pages it would
+    # quote in its result summaries: show the results without them rather than log errors.
+    app.add_js_file(None, body='if (location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS === "object") '
+                               '{ DOCUMENTATION_OPTIONS.SHOW_SEARCH_SUMMARY = false; }')
     app.connect("doctree-read", _record_terms)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
