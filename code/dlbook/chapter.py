@@ -11,6 +11,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from dlbook import plots, profiles  # noqa: E402
 
 _STARTED: dict[str, float] = {}
+# Set by the book's Sphinx extension for the kernels the build starts (they inherit its environment).
+BOOK_BUILD_VARIABLE = "DLBOOK_BOOK_BUILD"
 
 
 def setup_chapter(lesson: int, seed: int = 42) -> profiles.Budget:
@@ -42,12 +44,19 @@ def elapsed() -> float:
     return time.perf_counter() - _STARTED.get("chapter", time.perf_counter())
 
 
+def in_book_build() -> bool:
+    """True inside a kernel that the book's build started (`dlbook.sphinxext` marks the environment)."""
+    return os.environ.get(BOOK_BUILD_VARIABLE) == "1"
+
+
 def glue(name: str, value, display: bool = False) -> None:
     """Glue a value for `{glue:text}`; outside a notebook build (plain Python), do nothing.
 
     NumPy scalars become plain Python numbers first: their repr (`np.float64(0.9)`) cannot be
     formatted with a spec such as `:.1%` in the prose. A Matplotlib figure is closed once glued, so
-    the inline backend does not show it a second time at the end of the cell.
+    the inline backend does not show it a second time at the end of the cell. In the book a glued
+    figure appears where the page's `{glue:figure}` puts it; a reader running the chapter live (on
+    Binder, or in Jupyter) has no such page, so there the figure is shown in the cell instead.
     """
     try:
         from myst_nb import glue as nb_glue
@@ -59,4 +68,8 @@ def glue(name: str, value, display: bool = False) -> None:
     if type(value).__name__ == "Figure" and type(value).__module__.startswith("matplotlib"):
         import matplotlib.pyplot as plt
 
+        if not display and not in_book_build():
+            from IPython.display import display as show
+
+            show(value)
         plt.close(value)

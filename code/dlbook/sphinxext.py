@@ -12,6 +12,7 @@ copies pinned MathJax, popper and tippy into the site so that it reads offline (
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.errors import ExtensionError
 
 from dlbook import glossary, notebooks, selfhost
+from dlbook.chapter import BOOK_BUILD_VARIABLE
 
 HEADER = """\
 # Glossary
@@ -220,6 +222,9 @@ def _drop_unused_thebe(app: Sphinx, pagename: str, templatename: str, context: d
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    # The kernels that execute the chapters inherit this: glued figures then appear only where the
+    # page places them, not also as cell outputs (see dlbook.chapter.glue).
+    os.environ[BOOK_BUILD_VARIABLE] = "1"
     app.add_config_value("dlbook_glossary_dir", "../glossary", "env")
     app.add_config_value("dlbook_glossary_page", "glossary", "env")
     app.add_config_value("dlbook_vendor_dir", "_vendor", "html")

@@ -1,0 +1,56 @@
+"""`dlbook.chapter.glue`: glued figures show in a live notebook, and only on the page in the book's build."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from dlbook import chapter  # noqa: E402
+
+
+@pytest.fixture()
+def shown(monkeypatch) -> list:
+    import IPython.display
+
+    calls: list = []
+    monkeypatch.setattr(IPython.display, "display", lambda value, **_: calls.append(value))
+    return calls
+
+
+@pytest.mark.parametrize("in_build", [True, False])
+def test_a_glued_figure_is_shown_only_outside_the_book_build(monkeypatch, shown, in_build):
+    if in_build:
+        monkeypatch.setenv(chapter.BOOK_BUILD_VARIABLE, "1")
+    else:
+        monkeypatch.delenv(chapter.BOOK_BUILD_VARIABLE, raising=False)
+    figure, axes = plt.subplots()
+    axes.plot([0, 1], [1, 0])
+    chapter.glue("a_figure", figure, display=False)
+    assert (figure in shown) is (not in_build)
+    assert not plt.fignum_exists(figure.number), "a glued figure stays open and would show twice"
+
+
+def test_numpy_scalars_are_glued_as_plain_numbers(monkeypatch):
+    import myst_nb
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: glued.update({name: value}))
+    chapter.glue("accuracy", np.float32(0.875))
+    assert type(glued["accuracy"]) is float and glued["accuracy"] == 0.875
+
+
+def test_the_build_extension_marks_the_kernels_environment(monkeypatch):
+    monkeypatch.setenv(chapter.BOOK_BUILD_VARIABLE, "0")  # and restored after the test
+    assert not chapter.in_book_build()
+    from dlbook import sphinxext
+
+    class App:  # records what setup() registers; only the environment matters here
+        def __getattr__(self, name):
+            return lambda *args, **kwargs: None
+
+    sphinxext.setup(App())
+    assert chapter.in_book_build()
