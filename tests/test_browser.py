@@ -279,7 +279,9 @@ def test_dark_mode_keeps_figures_legible(browser, site, html, shots):
             page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=figure.element_handle())
             grey = Image.open(io.BytesIO(figure.screenshot())).convert("L")
             values = sorted(grey.get_flattened_data())
-            dark, light = values[int(len(values) * 0.02)], values[int(len(values) * 0.98)]
+            # Ink (text, axes, lines) can be under 2 % of a figure's area, e.g. a bar chart with
+            # thin labels: take the darkest half percent as the ink, the 98th percentile as paper.
+            dark, light = values[int(len(values) * 0.005)], values[int(len(values) * 0.98)]
             ratio = contrast_ratio(light, dark)
             assert ratio >= 4.5, f"{book_page.docname} figure {index}: contrast {ratio:.1f} in dark mode"
             # The figure keeps its light background, so its dark labels stay readable on it.
