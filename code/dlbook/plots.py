@@ -118,23 +118,32 @@ def confusion_matrix_plot(matrix: np.ndarray, class_names: Sequence[str], normal
 
 
 def compare_runs(histories: Mapping[str, Mapping[str, Sequence[float]]],
-                 metrics: Sequence[str] = ("accuracy", "loss")) -> plt.Figure:
+                 metrics: Sequence[str] = ("accuracy", "loss"), smoothing: float | None = None) -> plt.Figure:
     """Several training runs on shared axes: one panel per metric, one colour per run.
 
-    `histories` maps a run's name to its `fit(...).history`. Validation curves are solid lines with
-    markers, training curves dashed lines in the same colour, so runs are told apart by colour and
-    the two data sets by line style (and not by colour alone).
+    `histories` maps a run's name to its `fit(...).history`. Validation curves are solid lines,
+    training curves dashed lines in the same colour, so runs are told apart by colour and the two
+    data sets by line style (and not by colour alone). With `smoothing`, every curve is drawn as its
+    exponential moving average, and the raw validation values as faint dots behind it.
     """
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.6), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         for (name, history), colour in zip(histories.items(), OKABE_ITO):
             epochs = np.arange(1, len(history[metric]) + 1)
-            ax.plot(epochs, history[metric], "--", color=colour, alpha=0.6, linewidth=1)
+            shown = (lambda v: smooth(v, smoothing)) if smoothing else np.asarray
+            ax.plot(epochs, shown(history[metric]), "--", color=colour, alpha=0.6, linewidth=1)
             if f"val_{metric}" in history:
-                ax.plot(epochs, history[f"val_{metric}"], "-o", color=colour, markersize=3, label=name)
+                values = history[f"val_{metric}"]
+                if smoothing:
+                    ax.plot(epochs, values, "o", color=colour, markersize=2.5, alpha=0.35)
+                    ax.plot(epochs, shown(values), "-", color=colour, linewidth=1.8, label=name)
+                else:
+                    ax.plot(epochs, values, "-o", color=colour, markersize=3, label=name)
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric.replace("_", " "))
-        ax.set_title(f"{metric.replace('_', ' ').capitalize()}: validation (solid), training (dashed)", fontsize=9)
+        what = " (smoothed)" if smoothing else ""
+        ax.set_title(f"{metric.replace('_', ' ').capitalize()}{what}: validation (solid), training (dashed)",
+                     fontsize=9)
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     return fig
