@@ -17,6 +17,8 @@ from bs4 import BeautifulSoup
 pytestmark = pytest.mark.book
 LESSON_1 = "lessons/01-dense-networks"
 LESSON_2 = "lessons/02-binary-classification"
+LESSON_3 = "lessons/03-convnets"
+LESSON_4 = "lessons/04-augmentation"
 
 
 def page(build: Path, name: str) -> BeautifulSoup:
@@ -75,9 +77,10 @@ def test_glossary_has_every_lesson_and_back_links(build):
     overfitting = soup.find("dt", id="term-Overfitting")
     used_in = overfitting.find_next_sibling("dd").select_one("p.glossary-used-in")
     assert used_in is not None, "no 'Used in' back-links on the Overfitting entry"
-    # Every chapter that uses the term, in reading order (later chapters add themselves at the end).
+    # Lesson 1 introduces the term; every later chapter that uses it follows, once, in reading order.
     hrefs = [a["href"] for a in used_in.select("a")]
     assert hrefs[:2] == [f"{LESSON_1}.html", f"{LESSON_2}.html"] and hrefs == sorted(hrefs)
+    assert len(hrefs) == len(set(hrefs)) and all((build / "html" / href).is_file() for href in hrefs)
     # An entry no chapter uses yet has no back-link paragraph.
     vit = soup.find("dt", id="term-Vision-Transformer")
     assert vit is not None and vit.find_next_sibling("dd").select_one("p.glossary-used-in") is None
@@ -170,3 +173,74 @@ def test_every_chapter_shows_its_budget_as_a_table(build):
         table = first_output.select_one("table")
         assert table is not None, f"{chapter.docname}: the budget shows as text, not as a table"
         assert "budget" in table.get_text() and "|" not in table.get_text()
+
+
+
+
+def prose(build: Path, name: str) -> str:
+    return re.sub(r"\s+", " ", page(build, name).select_one("article").get_text(" "))
+
+
+@pytest.mark.parametrize("name, figures", [(LESSON_3, 7), (LESSON_4, 2)])
+def test_lessons_3_and_4_have_their_figures_with_alt_text(build, name, figures):
+    soup = page(build, name)
+    images = soup.select("article figure img")
+    assert len(images) == figures
+    for img in images:
+        assert img.get("alt") and not img["alt"].startswith("../_images"), "a figure without alt text"
+        assert (build / "html" / "lessons" / img["src"]).resolve().is_file()
+    sources = [img["src"] for img in soup.select("article img") if "_images" in img["src"]]
+    assert len(sources) == len(set(sources)), "a glued figure also shows as a cell output"
+    assert all(fig.select_one("figcaption") for fig in soup.select("article figure"))
+
+
+def test_lesson_3_prose_shows_the_numbers_of_the_run(build):
+    text = prose(build, LESSON_3)
+    assert "{glue" not in text and "glue:text" not in text
+    values = glued_values(build, LESSON_3)
+    test_accuracy = float(values["test_accuracy"])
+    assert 0.6 < test_accuracy <= 1.0  # the chapter asserts it beats guessing clearly
+    assert f"classifies {test_accuracy:.1%} of the" in text
+    # The messy folder: every count the report gives appears in the text.
+    assert (f"kept {values['messy_usable']} images, converted {values['messy_converted']}" in text
+            and f"skipped {values['messy_skipped']} files" in text)
+    assert f"{values['total_parameters'].strip(chr(39))} parameters" in text
+    assert f"epoch {values['best_epoch']} (" in text
+    assert "ran in the quick profile" in text and "Profile: quick" in text
+
+
+def test_lesson_3_regularizer_table_is_glued_from_the_run(build):
+    soup = page(build, LESSON_3)
+    tables = [t for t in soup.select("article table") if "gap (points)" in t.get_text()]
+    assert len(tables) == 1, "the glued comparison table is missing"
+    runs = [row.select("td")[0].get_text(strip=True) for row in tables[0].select("tbody tr")]
+    assert runs == ["no regularization", "dropout", "L2 weight decay"]
+    values = glued_values(build, LESSON_3)
+    best = values["best_regularizer_run"].strip("'\"")
+    assert best in runs and f"the best of the three runs here is {best}" in prose(build, LESSON_3)
+
+
+def test_lesson_4_four_way_comparison_and_choice_are_glued(build):
+    soup = page(build, LESSON_4)
+    text = prose(build, LESSON_4)
+    assert "{glue" not in text and "glue:text" not in text
+    tables = [t for t in soup.select("article table") if "gap (points)" in t.get_text()]
+    assert len(tables) == 2, "the four-run table and the tuning table should both be glued"
+    runs = [row.select("td")[0].get_text(strip=True) for row in tables[0].select("tbody tr")]
+    assert runs == ["baseline", "augmentation", "dropout", "both"]
+    values = glued_values(build, LESSON_4)
+    best, chosen = values["best_run"].strip("'\""), values["chosen_run"].strip("'\"")
+    assert best in runs
+    assert f"the highest validation accuracy to {best} (" in text
+    assert f"The model chosen on validation accuracy is {chosen}" in text
+    test_accuracy = float(values["test_accuracy"])
+    assert 0.6 < test_accuracy <= 1.0 and f"it reaches {test_accuracy:.1%}" in text
+
+
+@pytest.mark.parametrize("name", [LESSON_3, LESSON_4])
+def test_lessons_3_and_4_term_links_resolve_to_glossary_entries(build, name):
+    links = page(build, name).select('article a[href*="glossary.html#term-"]')
+    assert len(links) >= 20
+    glossary_ids = {tag["id"] for tag in page(build, "glossary").select("dt[id]")}
+    for link in links:
+        assert link["href"].split("#")[1] in glossary_ids, link["href"]

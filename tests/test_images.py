@@ -137,3 +137,37 @@ def test_cats_and_dogs_splits_are_disjoint(tmp_path, monkeypatch):
     assert files["validation"] == {f"{a}.{i}.jpg" for a in ("cat", "dog") for i in (4, 5, 6)}
     assert files["test"] == {f"{a}.{i}.jpg" for a in ("cat", "dog") for i in (7, 8, 9)}
     assert os.path.commonpath([splits["test"].usable_directory, tmp_path / "data"]) == str(tmp_path / "data")
+
+
+def test_image_dataset_is_batched_labelled_and_reshuffled_every_epoch(tmp_path):
+    root = tmp_path / "pets"
+    for i in range(6):
+        _photo(root / "cats" / f"cat.{i}.jpg", value=20 + i)
+        _photo(root / "dogs" / f"dog.{i}.jpg", value=200 + i)
+    report = images.check_image_folder(root, cache_dir=tmp_path / "cache")
+    dataset = images.image_dataset(report, image_size=(8, 8), batch_size=5, shuffle=True, seed=3)
+    assert dataset.class_names == ["cats", "dogs"] and len(dataset.file_paths) == 12
+    epochs = [[(x.numpy(), y.numpy()) for x, y in dataset] for _ in range(2)]
+    assert [len(y) for _, y in epochs[0]] == [5, 5, 2]
+    for batches in epochs:
+        pixels = np.concatenate([x[:, 0, 0, 0] for x, _ in batches])
+        labels = np.concatenate([y.ravel() for _, y in batches])
+        assert np.array_equal(labels, (pixels > 100).astype("float32")), "labels and images out of step"
+    order = [np.concatenate([x[:, 0, 0, 0] for x, _ in batches]) for batches in epochs]
+    assert sorted(order[0]) == sorted(order[1]) and not np.array_equal(order[0], order[1]), \
+        "the training order is the same in both epochs: shuffling before cache() froze it"
+    plain = images.image_dataset(report, image_size=(8, 8), batch_size=32, shuffle=False)
+    labels = np.concatenate([y.numpy().ravel() for _, y in plain])
+    assert labels.tolist() == [0.0] * 6 + [1.0] * 6  # unshuffled: file order, as in file_paths
+    assert all("/cats/" in p for p in plain.file_paths[:6])
+
+
+def test_image_dataset_refuses_binary_labels_for_three_classes(tmp_path):
+    root = tmp_path / "three"
+    for animal in ("cats", "dogs", "birds"):
+        _photo(root / animal / "a.jpg")
+    report = images.check_image_folder(root, cache_dir=tmp_path / "cache")
+    with pytest.raises(ValueError, match="exactly two classes.*'int' or 'categorical'"):
+        images.image_dataset(report, image_size=(8, 8), batch_size=2, shuffle=False)
+    three = images.image_dataset(report, image_size=(8, 8), batch_size=3, shuffle=False, label_mode="int")
+    assert sorted(np.concatenate([y.numpy() for _, y in three]).tolist()) == [0, 1, 2]

@@ -211,5 +211,33 @@ def search_space_plot(x_values: Sequence[float], y_values: Sequence[float], scor
                                 markeredgecolor="black", label=group)
                for group, marker in zip(dict.fromkeys(groups), ("s", "o", "^", "D"))]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.18), ncol=len(handles))
+def compare_runs(histories: Mapping[str, Mapping[str, Sequence[float]]],
+                 metrics: Sequence[str] = ("accuracy", "loss"), smoothing: float | None = None) -> plt.Figure:
+    """Several training runs on shared axes: one panel per metric, one colour per run.
+
+    `histories` maps a run's name to its `fit(...).history`. Validation curves are solid lines,
+    training curves dashed lines in the same colour, so runs are told apart by colour and the two
+    data sets by line style (and not by colour alone). With `smoothing`, every curve is drawn as its
+    exponential moving average, and the raw validation values as faint dots behind it.
+    """
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.6), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        for (name, history), colour in zip(histories.items(), OKABE_ITO):
+            epochs = np.arange(1, len(history[metric]) + 1)
+            shown = (lambda v: smooth(v, smoothing)) if smoothing else np.asarray
+            ax.plot(epochs, shown(history[metric]), "--", color=colour, alpha=0.6, linewidth=1)
+            if f"val_{metric}" in history:
+                values = history[f"val_{metric}"]
+                if smoothing:
+                    ax.plot(epochs, values, "o", color=colour, markersize=2.5, alpha=0.35)
+                    ax.plot(epochs, shown(values), "-", color=colour, linewidth=1.8, label=name)
+                else:
+                    ax.plot(epochs, values, "-o", color=colour, markersize=3, label=name)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric.replace("_", " "))
+        what = " (smoothed)" if smoothing else ""
+        ax.set_title(f"{metric.replace('_', ' ').capitalize()}{what}: validation (solid), training (dashed)",
+                     fontsize=9)
+    axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     return fig

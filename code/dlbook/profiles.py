@@ -95,6 +95,43 @@ LESSONS: dict[int, Lesson] = {
                     extra={"num_words": 10_000, "hidden_units": 16, "grid_units": (16, 32, 64),
                            "grid_learning_rates": (1e-4, 1e-3, 1e-2), "search_epochs": 10, "tuner_trials": 10}),
     ),
+    3: Lesson(
+        number=3,
+        title="Convnets on your own images",
+        slug="03-convnets",
+        # Quick: all 2,000 training photos, shrunk to 32×32 (more images at a small size learn more than
+        # few large ones), a three-block convnet and a learning rate of 1e-3 so that fifteen epochs
+        # get well above chance and into overfitting; three such runs (plain, dropout, L2).
+        quick=Budget(train_samples=2_000, validation_samples=500, test_samples=500,
+                     epochs=15, batch_size=32, image_size=(32, 32), data=("cats_and_dogs_small",),
+                     extra={"filters": (16, 32, 64), "dense_units": 64, "learning_rate": 1e-3,
+                            "dropout_rate": 0.5, "l2": 1e-3}),
+        # Full: the course's 180×180 photos, four convolution blocks, a 512-unit classifier, RMSprop at
+        # 1e-4 and thirty epochs.
+        full=Budget(train_samples=2_000, validation_samples=500, test_samples=500,
+                    epochs=30, batch_size=32, image_size=(180, 180), data=("cats_and_dogs_small",),
+                    extra={"filters": (32, 64, 128, 128), "dense_units": 512, "learning_rate": 1e-4,
+                           "dropout_rate": 0.5, "l2": 1e-3}),
+    ),
+    4: Lesson(
+        number=4,
+        title="Data augmentation and dropout",
+        slug="04-augmentation",
+        # Quick: Lesson 3's model on half of its training photos (regularization matters most when data
+        # is scarce, and each of the five runs costs half); four runs (baseline, augmentation, dropout,
+        # both) of twelve epochs, and the dropout rates of the tuning grid (a rate one of the four runs
+        # used is reused, so the grid costs one more run). Too few epochs for the regularized runs to
+        # reach their best: the chapter says so from the numbers.
+        quick=Budget(train_samples=1_000, validation_samples=500, test_samples=500,
+                     epochs=12, batch_size=32, image_size=(32, 32), data=("cats_and_dogs_small",),
+                     extra={"filters": (16, 32, 64), "dense_units": 64, "learning_rate": 1e-3,
+                            "dropout_rate": 0.5, "dropout_rates": (0.0, 0.25, 0.5)}),
+        # Full: the course's 180×180 photos and a hundred epochs, which a regularized model needs.
+        full=Budget(train_samples=2_000, validation_samples=500, test_samples=500,
+                    epochs=100, batch_size=32, image_size=(180, 180), data=("cats_and_dogs_small",),
+                    extra={"filters": (32, 64, 128, 128), "dense_units": 512, "learning_rate": 1e-4,
+                           "dropout_rate": 0.5, "dropout_rates": (0.0, 0.25, 0.5, 0.75)}),
+    ),
 }
 
 

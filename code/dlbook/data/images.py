@@ -15,6 +15,9 @@ options, so a rebuild of the book does not decode every photo again.
     report = check_image_folder("my_photos", max_per_class=500)
     print(report.summary())
     dataset = keras.utils.image_dataset_from_directory(report.usable_directory, image_size=(180, 180))
+
+`image_dataset` does that last step the way the book's chapters train on it: decoded and resized
+once, kept in memory (`cache`), reshuffled every epoch, batched and prefetched.
 """
 
 from __future__ import annotations
@@ -28,8 +31,12 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dlbook.data.store import DataError, data_dir, locate
+
+if TYPE_CHECKING:  # TensorFlow is imported only when a dataset is built
+    import tensorflow as tf
 
 # What `image_dataset_from_directory` picks up (by extension) and can decode.
 KERAS_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
@@ -284,3 +291,39 @@ def image_files(report: ImageFolderReport) -> Iterable[tuple[Path, str]]:
     for name in report.class_names:
         for path in _class_files(report.usable_directory / name):
             yield path, name
+
+
+# --------------------------------------------------------------------------------------------------
+# From a checked folder to a training pipeline
+
+
+def image_dataset(report: ImageFolderReport, *, image_size: tuple[int, int], batch_size: int,
+                  shuffle: bool, label_mode: str = "binary", seed: int | None = None) -> tf.data.Dataset:
+    """A cached, batched, prefetched `tf.data` pipeline of a checked folder's images and labels.
+
+    The images are read with `keras.utils.image_dataset_from_directory` in file order, decoded and
+    resized once, and then kept in memory by `cache()`. Shuffling comes *after* the cache, so that
+    every epoch sees the images in a new order and in new batches (shuffling before `cache()` would
+    freeze the first epoch's order). The dataset keeps `class_names` and `file_paths` (in the order
+    of an unshuffled pass) as attributes, like the one Keras returns.
+    """
+    import keras
+    import tensorflow as tf
+
+    if label_mode == "binary" and len(report.class_names) != 2:
+        raise ValueError(f"label_mode='binary' needs exactly two classes, {report.usable_directory} has "
+                         f"{len(report.class_names)} ({', '.join(report.class_names)}); use 'int' or 'categorical'.")
+    images = keras.utils.image_dataset_from_directory(
+        report.usable_directory, label_mode=label_mode, image_size=image_size,
+        batch_size=None, shuffle=False, verbose=False)
+    if list(images.class_names) != list(report.class_names):
+        raise ImageFolderError(f"{report.usable_directory}: Keras found classes {images.class_names}, the check "
+                               f"found {list(report.class_names)}; run check_image_folder again to rebuild it.")
+    file_paths = list(images.file_paths)
+    dataset = images.cache()
+    if shuffle:
+        dataset = dataset.shuffle(len(file_paths), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    dataset.class_names = list(images.class_names)
+    dataset.file_paths = file_paths
+    return dataset
