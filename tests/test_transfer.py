@@ -227,6 +227,12 @@ def test_a_new_code_version_or_profile_does_not_see_an_old_model(places, monkeyp
     monkeypatch.setattr(transfer, "CACHE_VERSION", transfer.CACHE_VERSION + 1)
     assert transfer.cache_key("quick") != key
     assert transfer.load_trained_classifier("quick") is None
+    # Saving under the new key removes the quick profile's old model, and leaves other profiles' alone.
+    full_model = transfer.save_trained_classifier(tiny_lesson5_model((150, 150)), {"how": "test"}, "full")
+    transfer.save_trained_classifier(tiny_lesson5_model(), {"how": "test"}, "quick")
+    names = sorted(p.name for p in transfer.cache_paths("quick")[0].parent.iterdir())
+    assert names == sorted([full_model.name, full_model.with_suffix(".json").name,
+                            *(path.name for path in transfer.cache_paths("quick"))])
 
 
 def test_a_damaged_cached_model_is_removed_and_not_used(places, capsys):

@@ -194,42 +194,57 @@ def _quiet():
 
 
 def deletion_curves(model: keras.Model, image: np.ndarray, saliencies: Mapping[str, np.ndarray], class_index: int,
-                    steps: int = 16, fill_value: float = 127.5, seed: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+                    steps: int = 16, grid: int | None = None, fill_value: float = 127.5,
+                    seed: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Deletion curves of one photo for several saliency maps: (fractions deleted, {name: class probabilities}).
 
     `image` is one photo (height, width, 3) as the model takes it; each map in `saliencies` has the
-    same height and width (any scale: only the order of its values counts). The pixels are ranked by
-    saliency, ties in random order, and deleted in `steps` equal steps, most salient first, by setting
-    them to `fill_value` (mid-grey, which the book's models map to about zero after preprocessing),
-    until none of the photo is left. `model` returns probabilities; each curve follows the
-    probability of `class_index`. All the masked photos go through the model in one batch.
+    same height and width (any scale: only the order of its values counts). The photo is cut into a
+    `grid` × `grid` grid of cells (None: single pixels), the cells are ranked by their mean saliency,
+    ties in random order, and deleted in `steps` equal steps, most salient first, by setting them to
+    `fill_value` (mid-grey, which the book's models map to about zero after preprocessing), until none
+    of the photo is left. Deleting compact cells rather than scattered pixels keeps the comparison
+    fair between smooth maps and speckled ones: thousands of scattered grey pixels disturb a convnet
+    more than one grey region of the same size. `model` returns probabilities; each curve follows
+    the probability of `class_index`. All the masked photos go through the model in one batch.
     """
     image = np.asarray(image, dtype="float32")
     height, width = image.shape[:2]
     if steps < 1:
         raise ValueError(f"steps must be at least 1, not {steps}")
-    tie_breaker = np.random.default_rng(seed).random(height * width)
+    rows, cols = (height, width) if grid is None else (grid, grid)
+    if not (1 <= rows <= height and 1 <= cols <= width):
+        raise ValueError(f"grid={grid} must be between 1 and the image's size {(height, width)}")
+    # The cell of every pixel, numbered row by row.
+    cell = (np.arange(height)[:, None] * rows // height) * cols + np.arange(width)[None, :] * cols // width
+    pixels_per_cell = np.bincount(cell.ravel(), minlength=rows * cols)
+    tie_breaker = np.random.default_rng(seed).random(rows * cols)
     fractions = np.linspace(0.0, 1.0, steps + 1)
-    counts = np.round(fractions * height * width).astype(int)
+    counts = np.round(fractions * rows * cols).astype(int)
     batch = np.repeat(image[None], len(saliencies) * (steps + 1), axis=0)
     for m, (name, saliency) in enumerate(saliencies.items()):
         saliency = np.asarray(saliency, dtype="float64")
         if saliency.shape != (height, width):
             raise ValueError(f"saliency map {name!r} of shape {saliency.shape} does not match the image's {(height, width)}")
-        order = np.lexsort((tie_breaker, -saliency.ravel()))  # most salient first
+        cell_saliency = np.bincount(cell.ravel(), weights=saliency.ravel(), minlength=rows * cols) / pixels_per_cell
+        order = np.lexsort((tie_breaker, -cell_saliency))  # most salient first
+        rank = np.empty(rows * cols, int)
+        rank[order] = np.arange(rows * cols)
+        pixel_rank = rank[cell]
         for step, count in enumerate(counts):
-            batch[m * (steps + 1) + step][np.unravel_index(order[:count], (height, width))] = fill_value
+            batch[m * (steps + 1) + step][pixel_rank < count] = fill_value
     probabilities = class_probabilities(model, batch)[:, class_index].reshape(len(saliencies), steps + 1)
     return fractions, dict(zip(saliencies, probabilities))
 
 
 def deletion_curve(model: keras.Model, image: np.ndarray, saliency: np.ndarray, class_index: int,
-                   steps: int = 16, fill_value: float = 127.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                   steps: int = 16, grid: int | None = None, fill_value: float = 127.5,
+                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The deletion curve of one photo and one saliency map: (fractions deleted, class probabilities).
 
     See `deletion_curves`, which computes several at once.
     """
-    fractions, curves = deletion_curves(model, image, {"map": saliency}, class_index, steps, fill_value, seed)
+    fractions, curves = deletion_curves(model, image, {"map": saliency}, class_index, steps, grid, fill_value, seed)
     return fractions, curves["map"]
 
 

@@ -234,3 +234,24 @@ def deletion_curves(fractions: np.ndarray, curves: Mapping[str, np.ndarray],
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def grad_cam_steps(image: np.ndarray, raw_map: np.ndarray, upsampled: np.ndarray, title: str = "",
+                   cmap: str = HEATMAP_CMAP) -> plt.Figure:
+    """Grad-CAM in three panels: the photo, the map at its layer's resolution, the resized map over the photo."""
+    fig, axes = plt.subplots(1, 3, figsize=(9.0, 3.2))
+    image = np.asarray(image, dtype=float)
+    axes[0].imshow(image / 255.0 if image.max() > 1.0 else image)
+    axes[0].set_title(title or "photo", fontsize=9)
+    shown = axes[1].imshow(raw_map, cmap=cmap)
+    axes[1].set_title(f"Grad-CAM, {raw_map.shape[0]}×{raw_map.shape[1]} grid", fontsize=9)
+    fig.colorbar(shown, ax=axes[1], fraction=0.046, pad=0.04, label="class evidence")
+    overlay = overlay_heatmap(axes[2], image, upsampled, cmap=cmap)
+    axes[2].set_title("resized and laid over the photo", fontsize=9)
+    fig.colorbar(overlay, ax=axes[2], fraction=0.046, pad=0.04, label="scaled to [0, 1]")
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+    fig.tight_layout()
+    return fig

@@ -41,7 +41,7 @@ class BaseSpec:
     """One pretrained convolutional base, as the book uses it.
 
     `top_block` lists the name prefixes of the layers fine-tuning unfreezes; `heatmap_layer` names the
-    layer whose feature maps class heatmaps use (the last convolutional feature maps);
+    layer whose feature maps class heatmaps use (late, but with a grid fine enough to localise);
     `layers_by_depth` names an early, a middle and a late layer for showing feature maps.
     """
 
@@ -66,8 +66,11 @@ BASES: dict[str, BaseSpec] = {
     ),
     "mobilenet_025": BaseSpec(
         name="mobilenet_025", title="MobileNet (alpha 0.25)", notop_item="mobilenet_025_notop",
-        preprocessing="tf", top_block=("conv_dw_13", "conv_pw_13"), heatmap_layer="conv_pw_13_relu",
-        layers_by_depth=("conv_pw_1_relu", "conv_pw_6_relu", "conv_pw_13_relu"),
+        # Heatmaps use block 11, the last with an 8×8 grid at the quick profile's 128×128 photos: the
+        # last two blocks work on a 4×4 grid, and Grad-CAM on the very last one, which feeds the
+        # Flatten classifier directly, localises poorly (Lesson 6's exercise on layers measures it).
+        preprocessing="tf", top_block=("conv_dw_13", "conv_pw_13"), heatmap_layer="conv_pw_11_relu",
+        layers_by_depth=("conv_pw_1_relu", "conv_pw_5_relu", "conv_pw_13_relu"),
         reason="VGG16 is far too slow to train on a CPU within a minute, so the quick profile uses a small "
                "ImageNet-pretrained base with the same role: about 0.2 million weights",
     ),
@@ -294,7 +297,8 @@ def save_trained_classifier(model: keras.Model, info: dict, profile: str | None 
     """Store Lesson 5's trained classifier for Lesson 6, with `info` (how it was trained, its accuracy).
 
     Both files are written under temporary names and renamed into place, the info file last: a
-    crash never leaves a half-written model where `trained_classifier` looks.
+    crash never leaves a half-written model where `trained_classifier` looks. Older models of the
+    same profile (saved under another budget or code version) are removed.
     """
     model_path, info_path = cache_paths(profile)
     model_path.parent.mkdir(parents=True, exist_ok=True)
@@ -311,6 +315,11 @@ def save_trained_classifier(model: keras.Model, info: dict, profile: str | None 
     with os.fdopen(fd, "w") as handle:
         json.dump(payload, handle, indent=1, default=float)
     os.replace(tmp, info_path)
+    # Models of this profile saved under older keys (another budget or code version) are never read again.
+    profile = profile or profiles.active_profile()
+    for stale in model_path.parent.glob(f"lesson5-{profile}-*"):
+        if stale.stem != model_path.stem:
+            stale.unlink(missing_ok=True)
     return model_path
 
 
