@@ -19,6 +19,8 @@ LESSON_1 = "lessons/01-dense-networks"
 LESSON_2 = "lessons/02-binary-classification"
 LESSON_3 = "lessons/03-convnets"
 LESSON_4 = "lessons/04-augmentation"
+LESSON_5 = "lessons/05-pretrained-convnets"
+LESSON_6 = "lessons/06-visualizing-convnets"
 
 
 def page(build: Path, name: str) -> BeautifulSoup:
@@ -244,3 +246,58 @@ def test_lessons_3_and_4_term_links_resolve_to_glossary_entries(build, name):
     glossary_ids = {tag["id"] for tag in page(build, "glossary").select("dt[id]")}
     for link in links:
         assert link["href"].split("#")[1] in glossary_ids, link["href"]
+
+
+@pytest.mark.parametrize("name, minimum", [(LESSON_5, 4), (LESSON_6, 8)])
+def test_lessons_5_and_6_have_their_figures_with_alt_text(build, name, minimum):
+    soup = page(build, name)
+    figures = soup.select("article figure img")
+    assert len(figures) >= minimum
+    for img in figures:
+        assert img.get("alt") and not img["alt"].startswith("../_images"), "a figure without alt text"
+        assert (build / "html" / "lessons" / img["src"]).resolve().is_file()
+    sources = [img["src"] for img in soup.select("article img") if "_images" in img["src"]]
+    assert len(sources) == len(set(sources))
+    assert all(fig.select_one("figcaption") for fig in soup.select("article figure"))
+    text = prose(build, name)
+    assert "{glue" not in text and "glue:text" not in text
+    # The solutions are there, hidden in dropdowns.
+    solutions = soup.select("article div.solution")
+    assert len(solutions) >= 5 and all("dropdown" in div["class"] for div in solutions)
+
+
+def test_lesson_5_prose_shows_the_numbers_of_the_run(build):
+    text = prose(build, LESSON_5)
+    values = glued_values(build, LESSON_5)
+    assert values["profile"].strip("'\"") == "quick"
+    # The page says which base ran, and it is the quick profile's.
+    assert "This page ran with MobileNet (alpha 0.25) as its base" in text
+    assert values["vgg_parameters"].strip("'") == "138,357,544"
+    test_accuracy = float(values["test_accuracy"])
+    assert 0.6 < test_accuracy <= 1.0  # a trained classifier, not chance (50 %)
+    assert f"recognises {test_accuracy:.1%} of the" in text
+    feature_accuracy = float(values["feature_validation_accuracy"])
+    assert f"the smoothed validation accuracy is {feature_accuracy:.1%}" in text
+    assert f"Now {values['tuned_trainable'].strip(chr(39))} parameters are trainable" in text
+
+
+def test_lesson_6_explains_the_model_lesson_5_cached(build):
+    text = prose(build, LESSON_6)
+    values = glued_values(build, LESSON_6)
+    # The book runs Lesson 5 before Lesson 6, so Lesson 6 finds Lesson 5's model in the cache.
+    assert values["model_how"].strip("'\"") == "fine-tuned in Lesson 5"
+    assert float(values["gradcam_difference"]) < 1e-3
+    assert f"is {float(values['gradcam_difference']):.1e} on a scale" in text
+    assert f"deleting pixels in random order gives {float(values['random_area']):.3f}" in text
+    ranking = values["ranking"].strip("'\"")
+    assert all(method in ranking for method in ("Grad-CAM", "Grad-CAM++", "Score-CAM", "SmoothGrad"))
+    assert f"rank the methods as {ranking}" in text
+
+
+@pytest.mark.parametrize("name", [LESSON_5, LESSON_6])
+def test_lessons_5_and_6_link_their_terms_and_cite(build, name):
+    links = page(build, name).select('article a[href*="glossary.html#term-"]')
+    assert len(links) >= 15
+    glossary_ids = {tag["id"] for tag in page(build, "glossary").select("dt[id]")}
+    assert all(link["href"].split("#")[1] in glossary_ids for link in links)
+    assert page(build, name).select('article a[href*="bibliography.html"]'), f"{name} cites nothing"

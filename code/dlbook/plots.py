@@ -178,6 +178,108 @@ def score_heatmap(table: np.ndarray, row_values: Sequence, column_values: Sequen
     return fig
 
 
+# --------------------------------------------------------------------------------------------------
+# Transfer learning and heatmaps (Lessons 5 and 6)
+
+HEATMAP_CMAP = "inferno"  # perceptually uniform, dark for "unimportant", bright for "important"
+
+
+def stage_curves(stages: Sequence[tuple[str, Mapping[str, Sequence[float]]]],
+                 metrics: Sequence[str] = ("loss", "accuracy"), smoothing: float | None = None) -> plt.Figure:
+    """Learning curves of consecutive training stages on one epoch axis, a dashed line where each begins.
+
+    `stages` is a list of (stage name, `fit(...).history`). With `smoothing`, the raw values are drawn
+    faintly and their exponential moving average on top; the average runs across stage boundaries.
+    """
+    joined: dict[str, list[float]] = {}
+    starts, offset = [], 0
+    for name, history in stages:
+        lengths = {len(values) for values in history.values()}
+        if len(lengths) != 1 or (joined and set(history) != set(joined)):
+            raise ValueError(f"stage {name!r}: every stage needs the same metrics, one value per epoch each")
+        starts.append(offset)
+        offset += lengths.pop()
+        for key, values in history.items():
+            joined.setdefault(key, []).extend(float(v) for v in values)
+    figure = learning_curves(joined, metrics=metrics, smoothing=smoothing, mark_best=None)
+    for ax in figure.axes:
+        for (name, _), start in zip(stages, starts):
+            if start:
+                ax.axvline(start + 0.5, color="0.4", linestyle="--", linewidth=1)
+            ax.annotate(name, xy=(start + 0.6, 1.0), xycoords=("data", "axes fraction"), fontsize=7,
+                        va="top", color="0.3")
+    return figure
+
+
+def overlay_heatmap(ax: plt.Axes, image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.5,
+                    cmap: str = HEATMAP_CMAP) -> mpl.image.AxesImage:
+    """Draw a photo (RGB, 0-255 or 0-1) with a [0, 1] heatmap of the same size laid over it."""
+    image = np.asarray(image, dtype=float)
+    ax.imshow(image / 255.0 if image.max() > 1.0 else image)
+    shown = ax.imshow(heatmap, cmap=cmap, alpha=alpha, vmin=0.0, vmax=1.0)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    return shown
+
+
+def heatmap_grid(images: np.ndarray, maps: Mapping[str, np.ndarray], row_titles: Sequence[str] | None = None,
+                 size: float = 1.9, alpha: float = 0.5) -> plt.Figure:
+    """One row per photo: the photo, then each method's heatmap over it, with one shared colour bar.
+
+    `maps` maps a method name to heatmaps of shape (photos, height, width), each scaled to [0, 1].
+    """
+    names = list(maps)
+    fig, axes = plt.subplots(len(images), len(names) + 1, squeeze=False,
+                             figsize=(size * (len(names) + 1) + 0.9, size * len(images) + 0.3))
+    shown = None
+    for row, image in enumerate(images):
+        image = np.asarray(image, dtype=float)
+        axes[row, 0].imshow(image / 255.0 if image.max() > 1.0 else image)
+        axes[row, 0].set_xticks([])
+        axes[row, 0].set_yticks([])
+        axes[row, 0].grid(False)
+        if row_titles is not None:
+            axes[row, 0].set_ylabel(row_titles[row], fontsize=8)
+        for col, name in enumerate(names, start=1):
+            shown = overlay_heatmap(axes[row, col], image, maps[name][row], alpha=alpha)
+    axes[0, 0].set_title("photo", fontsize=9)
+    for col, name in enumerate(names, start=1):
+        axes[0, col].set_title(name, fontsize=9)
+    fig.tight_layout()
+    if shown is not None:
+        bar = fig.colorbar(shown, ax=axes, fraction=0.025, pad=0.02)
+        bar.set_label("importance (scaled per map)")
+    return fig
+
+
+def feature_map_grid(activations: Mapping[str, np.ndarray], channels: int = 8, size: float = 1.2,
+                     cmap: str = "viridis") -> plt.Figure:
+    """Feature maps of several layers for one image: one row per layer, `channels` channels each.
+
+    `activations` maps a layer name to its output for the image, shape (height, width, channels).
+    Each layer shows its most active channels (highest mean activation), each scaled to its own range.
+    """
+    fig, axes = plt.subplots(len(activations), channels, squeeze=False,
+                             figsize=(size * channels, size * len(activations) * 1.12 + 0.2))
+    for row, (name, maps) in enumerate(activations.items()):
+        maps = np.asarray(maps, dtype=float)
+        strongest = np.argsort(maps.mean(axis=(0, 1)))[::-1][:channels]
+        for col, ax in enumerate(axes[row]):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.grid(False)
+            if col >= len(strongest):
+                ax.axis("off")
+                continue
+            channel = maps[:, :, strongest[col]]
+            ax.imshow(channel, cmap=cmap, vmin=channel.min(), vmax=channel.max() if channel.max() > channel.min() else channel.min() + 1)
+            ax.set_title(f"channel {strongest[col]}", fontsize=6)
+        axes[row, 0].set_ylabel(f"{name}\n{maps.shape[0]}×{maps.shape[1]}×{maps.shape[2]}", fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def search_space_plot(x_values: Sequence[float], y_values: Sequence[float], scores: Sequence[float],
                       groups: Sequence[str], x_label: str, y_label: str, score_label: str,
                       log_x: bool = True, log_y: bool = True, percent: bool = False,
@@ -211,6 +313,10 @@ def search_space_plot(x_values: Sequence[float], y_values: Sequence[float], scor
                                 markeredgecolor="black", label=group)
                for group, marker in zip(dict.fromkeys(groups), ("s", "o", "^", "D"))]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.18), ncol=len(handles))
+    fig.tight_layout()
+    return fig
+
+
 def compare_runs(histories: Mapping[str, Mapping[str, Sequence[float]]],
                  metrics: Sequence[str] = ("accuracy", "loss"), smoothing: float | None = None) -> plt.Figure:
     """Several training runs on shared axes: one panel per metric, one colour per run.
@@ -239,5 +345,43 @@ def compare_runs(histories: Mapping[str, Mapping[str, Sequence[float]]],
         ax.set_title(f"{metric.replace('_', ' ').capitalize()}{what}: validation (solid), training (dashed)",
                      fontsize=9)
     axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def deletion_curves(fractions: np.ndarray, curves: Mapping[str, np.ndarray],
+                    areas: Mapping[str, float] | None = None) -> plt.Figure:
+    """Mean deletion curves, one line per method: class probability against the fraction of pixels deleted."""
+    fig, ax = plt.subplots(figsize=(5.6, 3.6))
+    styles = ["-o", "-s", "-^", "-D", "--", "-v", "-x"]
+    for (name, curve), style in zip(curves.items(), styles):
+        label = f"{name} (area {areas[name]:.3f})" if areas else name
+        ax.plot(np.asarray(fractions) * 100, curve, style, markersize=3,
+                color="0.35" if name.lower().startswith("random") else None, label=label)
+    ax.set_xlabel("pixels deleted, most salient first (%)")
+    ax.set_ylabel("probability of the explained class")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def grad_cam_steps(image: np.ndarray, raw_map: np.ndarray, upsampled: np.ndarray, title: str = "",
+                   cmap: str = HEATMAP_CMAP) -> plt.Figure:
+    """Grad-CAM in three panels: the photo, the map at its layer's resolution, the resized map over the photo."""
+    fig, axes = plt.subplots(1, 3, figsize=(9.0, 3.2))
+    image = np.asarray(image, dtype=float)
+    axes[0].imshow(image / 255.0 if image.max() > 1.0 else image)
+    axes[0].set_title(title or "photo", fontsize=9)
+    shown = axes[1].imshow(raw_map, cmap=cmap)
+    axes[1].set_title(f"Grad-CAM, {raw_map.shape[0]}×{raw_map.shape[1]} grid", fontsize=9)
+    fig.colorbar(shown, ax=axes[1], fraction=0.046, pad=0.04, label="class evidence")
+    overlay = overlay_heatmap(axes[2], image, upsampled, cmap=cmap)
+    axes[2].set_title("resized and laid over the photo", fontsize=9)
+    fig.colorbar(overlay, ax=axes[2], fraction=0.046, pad=0.04, label="scaled to [0, 1]")
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
     fig.tight_layout()
     return fig

@@ -257,6 +257,23 @@ _ITEMS = (
         license="CC BY 4.0",
     ),
     Item(
+        name="vgg16_top",
+        title="VGG16 ImageNet weights with the 1,000-class classifier (Keras, HDF5)",
+        target="models/vgg16_weights_tf_dim_ordering_tf_kernels.h5",
+        sources=(
+            Source(
+                files=(RemoteFile("vgg16_weights_tf_dim_ordering_tf_kernels.h5",
+                                  (KERAS_APPLICATIONS + "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5",),
+                                  md5="64373286793e3c8b2b4e3219cbf3544b",
+                                  mirror_paths=("keras-models/vgg16_weights_tf_dim_ordering_tf_kernels.h5",)),),
+                unpack="copy", provides=("",), note="the file keras.applications.VGG16(include_top=True) loads",
+            ),
+        ),
+        size_note="138,357,544 parameters",
+        citation="K. Simonyan, A. Zisserman, Very Deep Convolutional Networks for Large-Scale Image Recognition, 2014",
+        license="CC BY 4.0",
+    ),
+    Item(
         name="mobilenet_025_notop",
         title="MobileNet (alpha 0.25, 224×224) ImageNet weights without the classifier",
         target="models/mobilenet_2_5_224_tf_no_top.h5",
