@@ -83,6 +83,7 @@ def test_glossary_has_every_lesson_and_back_links(build):
     hrefs = [a["href"] for a in used_in.select("a")]
     assert hrefs[:2] == [f"{LESSON_1}.html", f"{LESSON_2}.html"] and hrefs == sorted(hrefs)
     assert len(hrefs) == len(set(hrefs)) and all((build / "html" / href).is_file() for href in hrefs)
+    assert f"{LESSON_5}.html" in hrefs
     # An entry no chapter uses yet has no back-link paragraph.
     vit = soup.find("dt", id="term-Vision-Transformer")
     assert vit is not None and vit.find_next_sibling("dd").select_one("p.glossary-used-in") is None
