@@ -16,12 +16,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import time
 from pathlib import Path
 
 from dlbook import profiles
-from dlbook.data.store import data_dir
+from dlbook.data.store import data_dir, write_json_atomic
 
 
 def results_dir() -> Path:
@@ -49,14 +48,7 @@ def record(lesson: int, profile: str | None = None, **metrics: float | int | str
     payload = {"lesson": lesson, "profile": profile, "recorded": time.strftime("%Y-%m-%dT%H:%M:%S"),
                "keras": keras.__version__, "metrics": clean}
     path = results_dir() / profile / f"lesson-{lesson:02d}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(payload, handle, indent=2)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_json_atomic(path, payload)
     return path
 
 

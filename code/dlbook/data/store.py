@@ -142,7 +142,8 @@ def verify_file(path: Path, remote: RemoteFile, origin: str) -> str:
     return sha256
 
 
-def _write_json_atomic(path: Path, payload: dict) -> None:
+def write_json_atomic(path: Path, payload: dict) -> None:
+    """Write `payload` as JSON to `path` via a temporary file and a rename: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -286,7 +287,7 @@ def _prepare(entry: Item, source: Source, files: list[Path], origin: str, digest
             raise DataError(f"{entry.name}: the files from {origin} do not have the expected layout (missing {missing})")
         _remove(target)
         os.replace(built, target)
-        _write_json_atomic(_marker(entry.name), {
+        write_json_atomic(_marker(entry.name), {
             "item": entry.name, "source": source.note, "origin": origin,
             "sha256": digests, "prepared": time.strftime("%Y-%m-%dT%H:%M:%S"),
         })
