@@ -19,8 +19,6 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +29,7 @@ import numpy as np
 
 from dlbook import profiles
 from dlbook.data import DataError, data_dir, locate
+from dlbook.data.store import atomic_path, write_json_atomic
 
 # --------------------------------------------------------------------------------------------------
 # The pretrained bases
@@ -174,27 +173,17 @@ def cats_and_dogs_datasets(budget: profiles.Budget, seed: int = 42) -> tuple[dic
     photo is decoded once and kept in memory as 8-bit pixels; the training split is reshuffled
     every epoch.
     """
-    import tensorflow as tf
-
-    from dlbook.data.images import cats_and_dogs_folders
+    from dlbook.data.images import cats_and_dogs_folders, image_dataset
 
     def per_class(total: int | None) -> int | None:
         return None if total is None else total // 2
 
     reports = cats_and_dogs_folders(per_class(budget.train_samples), per_class(budget.validation_samples),
                                     per_class(budget.test_samples))
-    datasets = {}
-    for split, report in reports.items():
-        photos = keras.utils.image_dataset_from_directory(
-            report.usable_directory, label_mode="binary", image_size=budget.image_size,
-            batch_size=None, shuffle=split == "train", seed=seed, verbose=False)
-        # 8-bit pixels in the cache take a quarter of the memory of the decoded float32 images.
-        photos = photos.map(lambda image, label: (tf.cast(tf.round(image), tf.uint8), label)).cache()
-        if split == "train":
-            photos = photos.shuffle(report.total, seed=seed, reshuffle_each_iteration=True)
-        datasets[split] = (photos.batch(budget.batch_size)
-                           .map(lambda images, labels: (tf.cast(images, tf.float32), labels))
-                           .prefetch(tf.data.AUTOTUNE))
+    # 8-bit pixels in the cache take a quarter of the memory of the decoded float32 images.
+    datasets = {split: image_dataset(report, image_size=budget.image_size, batch_size=budget.batch_size,
+                                     shuffle=split == "train", seed=seed, cache_8_bit=True)
+                for split, report in reports.items()}
     return datasets, reports
 
 
@@ -303,18 +292,10 @@ def save_trained_classifier(model: keras.Model, info: dict, profile: str | None 
     model_path, info_path = cache_paths(profile)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     info_path.unlink(missing_ok=True)  # the old info must not vouch for a model being replaced
-    fd, tmp = tempfile.mkstemp(dir=model_path.parent, prefix=f".{model_path.stem}.", suffix=".keras")
-    os.close(fd)
-    try:
+    with atomic_path(model_path) as tmp:
         model.save(tmp)
-        os.replace(tmp, model_path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     payload = {**info, "key": model_path.stem, "saved": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    fd, tmp = tempfile.mkstemp(dir=model_path.parent, prefix=f".{info_path.stem}.", suffix=".json")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(payload, handle, indent=1, default=float)
-    os.replace(tmp, info_path)
+    write_json_atomic(info_path, payload, indent=1, default=float)
     # Models of this profile saved under older keys (another budget or code version) are never read again.
     profile = profile or profiles.active_profile()
     for stale in model_path.parent.glob(f"lesson5-{profile}-*"):

@@ -26,15 +26,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from dlbook.data.store import DataError, data_dir, file_digest, locate
+from dlbook.data.store import DataError, atomic_path, data_dir, file_digest, locate
 
 # The characters Keras' text_to_word_sequence replaced by spaces (its `filters` default). "'" is not one.
 FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
@@ -162,16 +160,10 @@ def _load_cache(path: Path, count: int) -> tuple[np.ndarray, np.ndarray, np.ndar
 def _save_cache(path: Path, ranks: np.ndarray, offsets: np.ndarray, labels: np.ndarray) -> None:
     """Write atomically: a reader sees the old file, the new one, or none; never half of one."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, ranks=ranks, offsets=offsets, labels=labels)
     except OSError:
         return  # a read-only data directory: work without the cache
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, ranks=ranks, offsets=offsets, labels=labels)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def _ranks(split: str, files: Sequence[tuple[Path, int]], folder: Path, word_index_path: Path,

@@ -14,6 +14,7 @@ is renamed into place only when complete, and a marker file is written last.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -27,8 +28,9 @@ import urllib.error
 import urllib.request
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from dlbook.data.registry import ITEMS, Item, RemoteFile, Source
 
@@ -142,17 +144,27 @@ def verify_file(path: Path, remote: RemoteFile, origin: str) -> str:
     return sha256
 
 
-def write_json_atomic(path: Path, payload: dict) -> None:
-    """Write `payload` as JSON to `path` via a temporary file and a rename: never a half-written file."""
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path`; whatever is written there is renamed to `path` at the end.
+
+    If the block fails, the temporary file is removed and `path` keeps its old content (or stays
+    absent): a reader never finds a half-written file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix or ".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(payload, handle, indent=2)
+        yield Path(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
+
+
+def write_json_atomic(path: Path, payload: dict, **dump_options: Any) -> None:
+    """Write `payload` as JSON to `path` via a temporary file and a rename: never a half-written file."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(payload, **{"indent": 2, **dump_options}))
 
 
 def _progress(name: str, done: int, total: int | None, started: float, stream=sys.stderr) -> None:
