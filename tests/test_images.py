@@ -171,3 +171,15 @@ def test_image_dataset_refuses_binary_labels_for_three_classes(tmp_path):
         images.image_dataset(report, image_size=(8, 8), batch_size=2, shuffle=False)
     three = images.image_dataset(report, image_size=(8, 8), batch_size=3, shuffle=False, label_mode="int")
     assert sorted(np.concatenate([y.numpy() for _, y in three]).tolist()) == [0, 1, 2]
+
+
+def test_image_dataset_can_cache_8_bit_pixels_and_still_yield_float32(messy, tmp_path):
+    report = images.check_image_folder(messy, cache_dir=tmp_path / "cache")
+    plain = images.image_dataset(report, image_size=(16, 16), batch_size=32, shuffle=False)
+    compact = images.image_dataset(report, image_size=(16, 16), batch_size=32, shuffle=False, cache_8_bit=True)
+    (x_plain, y_plain), = list(plain)
+    (x_compact, y_compact), = list(compact)
+    assert x_compact.dtype.name == "float32" and x_compact.shape == x_plain.shape == (12, 16, 16, 3)
+    np.testing.assert_array_equal(y_compact.numpy(), y_plain.numpy())
+    np.testing.assert_array_equal(x_compact.numpy(), np.round(x_plain.numpy()))
+    assert compact.class_names == ["cats", "dogs"] and len(compact.file_paths) == 12
