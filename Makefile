@@ -5,6 +5,7 @@
 #               a real browser, the PDF, and the Binder environment (what CI runs)
 #   make data   prefetch the data the chapters need (DLBOOK_PROFILE decides which)
 #   make full   build the book in the full profile (GPU; the course's real sizes)
+#   make smoke  only the smoke runs: every chapter's full profile on a few batches (DLBOOK_SMOKE=1)
 #   make binder-check  only the Binder check (fresh venv from binder/, every chapter executed)
 #   make clean  remove the build output and the execution cache
 # `make pdf` and `make test` install the Debian packages they need (TeX Live, poppler, Chromium)
@@ -14,6 +15,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 JB_FLAGS := -W -n --keep-going
 # xelatex (Jupyter Book's PDF engine), latexmk, fonts; see ../shared/TOOLCHAIN.md.
 TEX_DEBS := latexmk texlive-latex-recommended texlive-fonts-recommended texlive-xetex fonts-freefont-otf
@@ -28,15 +30,22 @@ ifeq ($(origin DLBOOK_DATA_MIRROR), undefined)
   endif
 endif
 
-.PHONY: install book pdf data test full clean binder-check debs-pdf debs-test
+.PHONY: install install-test book pdf data test smoke spread full clean binder-check debs-pdf debs-test
 
 install: $(STAMP)
 
+# What a reader needs (requirements.txt); the tests add requirements-test.txt.
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
+
+install-test: $(TEST_STAMP)
+
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	@touch $(TEST_STAMP)
 
 data: $(STAMP)
 	$(PY) -m dlbook.data fetch --book book --quiet
@@ -58,8 +67,12 @@ debs-test:
 full:
 	DLBOOK_PROFILE=full $(MAKE) book
 
-test: data debs-test
-	DLBOOK_PROFILE=quick $(PY) -m pytest -p no:cacheprovider -ra --durations=15 $(PYTEST_ARGS)
+test: data install-test debs-test
+	DLBOOK_PROFILE=quick $(PY) -m pytest -p no:cacheprovider -ra --durations=25 $(PYTEST_ARGS)
+
+# Only the smoke runs: every chapter's full profile on a few batches (also part of `make test`).
+smoke: data install-test
+	$(PY) -m pytest -p no:cacheprovider -ra tests/test_smoke.py $(PYTEST_ARGS)
 
 binder-check: data
 	DLBOOK_PROFILE=quick $(PY) tools/check_binder.py

@@ -104,5 +104,6 @@ def pdf_build(build) -> PdfBuild:
 def pytest_configure(config):
     for marker in ("pdf: builds and reads the PDF book (needs TeX Live and poppler)",
                    "browser: drives Debian's headless Chromium over the built site",
-                   "binder: builds a fresh environment from binder/ and runs every chapter in it (slow)"):
+                   "binder: builds a fresh environment from binder/ and runs every chapter in it (slow)",
+                   "smoke: runs every chapter's full profile on a few batches (DLBOOK_SMOKE=1; slow)"):
         config.addinivalue_line("markers", marker)

@@ -46,7 +46,7 @@ def test_numpy_scalars_are_glued_as_plain_numbers(monkeypatch):
 def test_the_build_extension_marks_the_kernels_environment(monkeypatch):
     monkeypatch.setenv(chapter.BOOK_BUILD_VARIABLE, "0")  # and restored after the test
     assert not chapter.in_book_build()
-    from dlbook import sphinxext
+    from dlbook.site import sphinxext
 
     class App:  # records what setup() registers; only the environment matters here
         def __getattr__(self, name):
@@ -54,3 +54,15 @@ def test_the_build_extension_marks_the_kernels_environment(monkeypatch):
 
     sphinxext.setup(App())
     assert chapter.in_book_build()
+
+
+def test_a_false_claim_fails_a_real_run_and_is_reported_in_a_smoke_run(monkeypatch, capsys):
+    from dlbook.chapter import ClaimError, guard
+
+    monkeypatch.delenv("DLBOOK_SMOKE", raising=False)
+    assert guard(True, "holds")
+    with pytest.raises(ClaimError, match="the run contradicts the chapter's claim: the loss turns upward"):
+        guard(False, "the loss turns upward")
+    monkeypatch.setenv("DLBOOK_SMOKE", "1")
+    assert guard(False, "the loss turns upward") is False
+    assert "claim not checked: the loss turns upward" in capsys.readouterr().out

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dlbook import glossary
-from dlbook.glossary import GlossaryError, normalise
+from dlbook.site import glossary
+from dlbook.site.glossary import GlossaryError, normalise
 
 # Headings in the course glossary that structure an entry and are not terms themselves
 # (see shared/course/README.md), and the argument names of the course's time-series generator,

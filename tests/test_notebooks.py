@@ -1,4 +1,4 @@
-"""Chapters as .ipynb (dlbook.notebooks): the Colab install cell comes first and does the right thing."""
+"""Chapters as .ipynb (dlbook.site.notebooks): the Colab install cell comes first and does the right thing."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from bookpages import notebook_pages
-from dlbook import notebooks
+from dlbook.site import notebooks
 
 CHAPTER = """\
 ---

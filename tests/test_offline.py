@@ -15,7 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from bookpages import soup, toc_pages
-from dlbook import selfhost
+from dlbook.site import selfhost
 
 pytestmark = pytest.mark.book
 
@@ -73,7 +73,7 @@ def test_no_page_fetches_anything_from_another_host(html):
     found = external_resources(html)
     pages = len(list(html.rglob("*.html")))
     print(f"\nexternal resources across {pages} HTML pages and their stylesheets: {len(found)}")
-    assert not found, "external resources (self-host them, see dlbook/selfhost.py):\n" + "\n".join(found)
+    assert not found, "external resources (self-host them, see dlbook/site/selfhost.py):\n" + "\n".join(found)
 
 
 def test_math_tooltips_and_search_are_served_from_the_site(html):

@@ -71,3 +71,41 @@ def test_lesson_1_model_has_the_parameter_count_the_chapter_states(root, hidden_
     assert model.count_params() == dense_parameters(784, hidden_units) + dense_parameters(hidden_units, 10)
     assert model.output_shape == (None, 10)
     assert [layer.activation.__name__ for layer in model.layers] == ["relu", "softmax"]
+
+
+def test_a_smoke_run_cuts_every_budget_to_a_few_batches_and_one_epoch(monkeypatch):
+    monkeypatch.setenv("DLBOOK_PROFILE", "full")
+    monkeypatch.setenv("DLBOOK_SMOKE", "1")
+    assert profiles.smoke()
+    for number, row in profiles.LESSONS.items():
+        full, smoke = row.full, profiles.budget(number)
+        cap = profiles.SMOKE_BATCHES * full.batch_size
+        for field in ("train_samples", "validation_samples", "test_samples"):
+            count, original = getattr(smoke, field), getattr(full, field)
+            assert count is not None and count <= cap and count <= (original if original is not None else cap)
+        assert smoke.epochs == min(full.epochs, 1)
+        # The full profile's code paths: the same image size, data items and model knobs.
+        assert smoke.image_size == full.image_size and smoke.data == full.data
+        for key, value in smoke.extra.items():
+            if key.endswith(("_epochs", "_trials")) and isinstance(value, int):
+                assert value <= 1, (number, key)
+            elif key not in row.smoke:
+                assert value == full.extra[key], (number, key)
+    monkeypatch.setenv("DLBOOK_SMOKE", "0")
+    assert not profiles.smoke() and profiles.budget(1) == profiles.LESSONS[1].full
+
+
+def test_smoke_overrides_replace_knobs_and_reject_unknown_names():
+    full = profiles.Budget(train_samples=None, validation_samples=100, test_samples=0, epochs=30,
+                           batch_size=16, extra={"gan_steps": 700, "fine_tune_epochs": 5, "grid": (1, 2, 3)})
+    smoke = full.for_smoke({"gan_steps": 3, "grid": (1,)})
+    assert (smoke.train_samples, smoke.validation_samples, smoke.test_samples) == (32, 32, 0)
+    assert smoke.extra == {"gan_steps": 3, "fine_tune_epochs": 1, "grid": (1,)} and smoke.epochs == 1
+    with pytest.raises(profiles.ProfileError, match="no_such_knob"):
+        full.for_smoke({"no_such_knob": 1})
+
+
+def test_an_unclear_smoke_setting_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("DLBOOK_SMOKE", "maybe")
+    with pytest.raises(profiles.ProfileError, match="DLBOOK_SMOKE='maybe' is not understood"):
+        profiles.smoke()

@@ -39,3 +39,13 @@ def test_record_refuses_what_a_run_cannot_have_produced(results_dir):
     with pytest.raises(profiles.ProfileError, match="lesson 99 has no budget"):
         results.record(99, test_accuracy=0.5)
     assert not list(results_dir.rglob("*.json"))
+
+
+def test_a_smoke_run_records_apart_from_real_runs(results_dir, monkeypatch):
+    monkeypatch.setenv("DLBOOK_PROFILE", "full")
+    monkeypatch.setenv("DLBOOK_SMOKE", "1")
+    path = results.record(1, test_accuracy=0.1)
+    assert path.parent.name == "full-smoke" and json.loads(path.read_text())["smoke"] is True
+    assert 1 in results.load()
+    monkeypatch.delenv("DLBOOK_SMOKE")
+    assert results.load() == {}, "a smoke run's numbers must never stand for the full profile's"

@@ -2,13 +2,18 @@
 
     python tools/benchmark_chapters.py            # every chapter under book/lessons
     python tools/benchmark_chapters.py 01 03      # chapters whose file names start with these
+    python tools/benchmark_chapters.py --smoke 08 # a smoke run of the full profile (see dlbook.profiles)
 
-The profile is whatever DLBOOK_PROFILE says (quick by default). Memory is the peak resident set
-size of the kernel process and its children, sampled every 0.2 s.
+The profile is whatever DLBOOK_PROFILE says (quick by default); `--smoke` runs the full profile's
+code paths on a few batches (`DLBOOK_PROFILE=full DLBOOK_SMOKE=1`). Memory is the peak resident
+set size of the kernel process and its children, sampled every 0.2 s. The kernel inherits this
+process's environment.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
 import threading
 import time
@@ -22,46 +27,68 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(path: Path) -> tuple[float, float]:
+    """Execute the chapter at `path` in a fresh kernel; returns (seconds, peak MB). A failing cell raises."""
+    seconds, peak, _ = measure(path)
+    return seconds, peak
+
+
+def measure(path: Path) -> tuple[float, float, float]:
+    """Execute the chapter at `path` in a fresh kernel: (wall seconds, peak MB, kernel CPU seconds).
+
+    CPU seconds (user + system of the kernel and its children) depend less on what else the machine
+    is doing than wall time does: on a busy machine, compare those.
+    """
     notebook = jupytext.read(path)
     client = NotebookClient(notebook, timeout=900, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
-    peak = 0.0
+    peak = cpu = 0.0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, cpu
         while not done.is_set():
             try:
                 pid = client.km.provisioner.process.pid if client.km and client.km.provisioner else None
                 if pid:
                     process = psutil.Process(pid)
-                    rss = process.memory_info().rss + sum(c.memory_info().rss for c in process.children(recursive=True))
-                    peak = max(peak, rss / 2**20)
+                    family = [process, *process.children(recursive=True)]
+                    peak = max(peak, sum(p.memory_info().rss for p in family) / 2**20)
+                    cpu = max(cpu, sum(sum(p.cpu_times()[:2]) for p in family))
             except (psutil.Error, AttributeError):
                 pass
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
     started = time.perf_counter()
-    with client.setup_kernel():
-        sampler.start()
-        for index, cell in enumerate(notebook.cells):
-            client.execute_cell(cell, index)
-    seconds = time.perf_counter() - started
-    done.set()
-    return seconds, peak
+    try:
+        with client.setup_kernel():
+            sampler.start()
+            for index, cell in enumerate(notebook.cells):
+                client.execute_cell(cell, index)
+    finally:
+        done.set()
+    return time.perf_counter() - started, peak, cpu
 
 
-def main(prefixes: list[str]) -> int:
-    chapters = sorted((ROOT / "book" / "lessons").glob("*.md"))
-    if prefixes:
-        chapters = [c for c in chapters if any(c.name.startswith(p) for p in prefixes)]
+def chapters(prefixes: list[str]) -> list[Path]:
+    found = sorted((ROOT / "book" / "lessons").glob("*.md"))
+    return [c for c in found if not prefixes or any(c.name.startswith(p) for p in prefixes)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("prefixes", nargs="*", help="chapter file-name prefixes, e.g. 01 07 (default: all)")
+    parser.add_argument("--smoke", action="store_true", help="smoke run of the full profile")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        os.environ.update(DLBOOK_PROFILE="full", DLBOOK_SMOKE="1")
+    mode = f"profile {os.environ.get('DLBOOK_PROFILE', 'quick')}" + (", smoke run" if args.smoke else "")
     total = 0.0
-    print(f"{'chapter':32} {'seconds':>8} {'peak MB':>8}")
-    for chapter in chapters:
-        seconds, peak = run(chapter)
+    print(f"{'chapter':32} {'seconds':>8} {'peak MB':>8} {'CPU s':>8}   ({mode}; load {os.getloadavg()[0]:.1f})")
+    for chapter in chapters(args.prefixes):
+        seconds, peak, cpu = measure(chapter)
         total += seconds
-        print(f"{chapter.stem:32} {seconds:8.1f} {peak:8.0f}", flush=True)
+        print(f"{chapter.stem:32} {seconds:8.1f} {peak:8.0f} {cpu:8.1f}   (load {os.getloadavg()[0]:.1f})", flush=True)
     print(f"{'total':32} {total:8.1f}")
     return 0
 

@@ -5,7 +5,8 @@
   (`dlbook.data.images`: folders of images checked and cleaned for Keras).
 - `dlbook.plots`: the book's figures (learning curves, image grids, confusion matrices).
 - `dlbook.chapter`: the one call each chapter makes first (seeds, banner, plot style).
-- `dlbook.glossary`: the glossary as data, validated; `dlbook.sphinxext` renders it in the build.
+- `dlbook.site`: the machinery that builds the site (glossary page, Sphinx extension, Colab
+  notebooks, self-hosted assets); chapters never import it.
 """
 
 __version__ = "0.1.0"

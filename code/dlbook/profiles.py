@@ -4,6 +4,12 @@
 in CI. `DLBOOK_PROFILE=full` uses the course's real sizes and epochs and wants a GPU. A chapter never
 changes *what* it teaches between profiles, only how much data, how large the images and how many
 epochs: every number it depends on comes from here so a reader can see all budgets in one place.
+
+`DLBOOK_SMOKE=1` (with either profile, normally `full`) is a *smoke run*: the chapter takes every code
+path of its profile (model sizes, image sizes, data items, branches) but on a few batches and for one
+epoch, so that a crash in the full profile shows up on a CPU in CI. Its results mean nothing: the
+chapter's claim guards (`dlbook.chapter.guard`) only report in a smoke run, and results are recorded
+apart (`dlbook.results`).
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ from typing import Any
 
 PROFILES = ("quick", "full")
 DEFAULT_PROFILE = "quick"
+SMOKE_VARIABLE = "DLBOOK_SMOKE"
+# A smoke run uses at most this many batches of each split, and one epoch of every training stage.
+SMOKE_BATCHES = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +60,31 @@ class Budget:
             rows[key.replace("_", " ")] = str(value)
         return rows
 
+    def for_smoke(self, overrides: dict[str, Any] | None = None) -> "Budget":
+        """This budget cut down for a smoke run: a few batches per split, one epoch per stage.
+
+        Sample counts become at most `SMOKE_BATCHES` batches (a count of 0 stays 0); `epochs` and
+        every integer `extra` knob whose name ends in `_epochs` or `_trials` become at most 1.
+        `overrides` (the lesson's `smoke` row) replaces further knobs, such as a grid or a step count.
+        """
+        cap = SMOKE_BATCHES * self.batch_size
+
+        def samples(n: int | None) -> int | None:
+            return cap if n is None else min(n, cap)
+
+        extra = {key: (min(value, 1) if isinstance(value, int) and not isinstance(value, bool)
+                       and key.endswith(("_epochs", "_trials")) else value)
+                 for key, value in self.extra.items()}
+        fields = dict(overrides or {})
+        extra.update({key: fields.pop(key) for key in list(fields) if key in self.extra})
+        unknown = set(fields) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise ProfileError(f"smoke overrides name no budget field or extra knob: {', '.join(sorted(unknown))}")
+        smoke = dataclasses.replace(
+            self, train_samples=samples(self.train_samples), validation_samples=samples(self.validation_samples),
+            test_samples=samples(self.test_samples), epochs=min(self.epochs, 1), extra=extra)
+        return dataclasses.replace(smoke, **fields)
+
 
 @dataclasses.dataclass(frozen=True)
 class Lesson:
@@ -59,6 +93,8 @@ class Lesson:
     slug: str
     quick: Budget
     full: Budget
+    # Knobs a smoke run sets beyond the generic cut (see Budget.for_smoke), e.g. {"gan_steps": 2}.
+    smoke: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 # One row per lesson. A lesson is added here when its chapter is written.
@@ -190,6 +226,17 @@ def active_profile() -> str:
     return name
 
 
+def smoke() -> bool:
+    """True in a smoke run (`DLBOOK_SMOKE=1`): every code path of the profile, on a few batches."""
+    value = os.environ.get(SMOKE_VARIABLE, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ProfileError(f"{SMOKE_VARIABLE}={value!r} is not understood; use {SMOKE_VARIABLE}=1 for a smoke run "
+                       f"or leave it unset")
+
+
 def lesson(number: int) -> Lesson:
     """The table row of lesson `number`."""
     try:
@@ -200,11 +247,13 @@ def lesson(number: int) -> Lesson:
 
 
 def budget(number: int, profile: str | None = None) -> Budget:
-    """The budget of lesson `number` in `profile` (default: the active profile)."""
+    """The budget of lesson `number` in `profile` (default: the active profile), cut down in a smoke run."""
     profile = profile or active_profile()
     if profile not in PROFILES:
         raise ProfileError(f"profile {profile!r} is not one of {', '.join(PROFILES)}")
-    return getattr(lesson(number), profile)
+    row = lesson(number)
+    full_size = getattr(row, profile)
+    return full_size.for_smoke(row.smoke) if smoke() else full_size
 
 
 def data_items(profile: str | None = None, lessons: list[int] | None = None) -> list[str]:

@@ -8,7 +8,8 @@ file per lesson and profile, `<results dir>/<profile>/lesson-NN.json`:
 
 The results directory is `DLBOOK_RESULTS_DIR`, or `results/` in the data directory
 (`~/.cache/dlbook/results`); a build that wants its own copy sets the variable. Files are written
-atomically, and `load` reads them back.
+atomically, and `load` reads them back. A smoke run (`DLBOOK_SMOKE=1`) records under
+`<profile>-smoke/`, so its meaningless numbers never stand in for a real run's.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ def results_dir() -> Path:
     return Path(os.environ.get("DLBOOK_RESULTS_DIR") or data_dir() / "results").expanduser()
 
 
+def _folder(profile: str | None) -> str:
+    profile = profile or profiles.active_profile()
+    return f"{profile}-smoke" if profiles.smoke() else profile
+
+
 def record(lesson: int, profile: str | None = None, **metrics: float | int | str) -> Path:
     """Write the headline `metrics` of `lesson` (numbers or short strings); returns the file written."""
     profiles.lesson(lesson)  # an unknown lesson is an error, not a stray file
@@ -45,16 +51,16 @@ def record(lesson: int, profile: str | None = None, **metrics: float | int | str
         clean[name] = value
     import keras
 
-    payload = {"lesson": lesson, "profile": profile, "recorded": time.strftime("%Y-%m-%dT%H:%M:%S"),
-               "keras": keras.__version__, "metrics": clean}
-    path = results_dir() / profile / f"lesson-{lesson:02d}.json"
+    payload = {"lesson": lesson, "profile": profile, "smoke": profiles.smoke(),
+               "recorded": time.strftime("%Y-%m-%dT%H:%M:%S"), "keras": keras.__version__, "metrics": clean}
+    path = results_dir() / _folder(profile) / f"lesson-{lesson:02d}.json"
     write_json_atomic(path, payload)
     return path
 
 
 def load(profile: str | None = None) -> dict[int, dict]:
     """Every recorded lesson of `profile` (default: the active one): lesson number → its record."""
-    folder = results_dir() / (profile or profiles.active_profile())
+    folder = results_dir() / _folder(profile)
     records = {}
     for path in sorted(folder.glob("lesson-[0-9][0-9].json")):
         try:

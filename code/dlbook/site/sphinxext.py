@@ -6,8 +6,8 @@ validated (a malformed entry stops the build, naming file and entry) and rendere
 page is written, each entry gets links to the chapters that use it.
 
 For the HTML site it also writes every chapter as an `.ipynb` with a Colab install cell
-(`dlbook.notebooks`), offered by the page's download button and opened by its Colab button, and
-copies pinned MathJax, popper and tippy into the site so that it reads offline (`dlbook.selfhost`).
+(`dlbook.site.notebooks`), offered by the page's download button and opened by its Colab button, and
+copies pinned MathJax, popper and tippy into the site so that it reads offline (`dlbook.site.selfhost`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.errors import ExtensionError
 
-from dlbook import glossary, notebooks, selfhost
+from dlbook.site import glossary, notebooks, selfhost
 from dlbook.chapter import BOOK_BUILD_VARIABLE
 
 HEADER = """\
@@ -34,7 +34,7 @@ introduces it. A term that a later lesson uses again is listed once, with the le
 returns. Under each entry, *Used in* links to the chapters that refer to it; in a chapter, hovering
 over a linked term shows its definition.
 
-<!-- This page is generated from glossary/*.yml by dlbook.sphinxext at build time: edit those files. -->
+<!-- This page is generated from glossary/*.yml by dlbook.site.sphinxext at build time: edit those files. -->
 
 """
 

@@ -69,7 +69,7 @@ def check(path: Path, expected: str) -> None:
         raise SelfHostError(
             f"self-hosted asset {path} has SHA-256 {found}, expected {expected}. "
             "Restore the pinned copy (git checkout / the pinned package), or update the pin in "
-            "dlbook/selfhost.py together with the file."
+            "dlbook/site/selfhost.py together with the file."
         )
 
 
