@@ -8,10 +8,14 @@ page is written, each entry gets links to the chapters that use it.
 For the HTML site it also writes every chapter as an `.ipynb` with a Colab install cell
 (`dlbook.site.notebooks`), offered by the page's download button and opened by its Colab button, and
 copies pinned MathJax, popper and tippy into the site so that it reads offline (`dlbook.site.selfhost`).
+
+Before pages are read, it checks that the execution cache was made with the current package, data
+and profile, and re-executes every chapter when it was not (`dlbook.site.freshness`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -22,9 +26,12 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.errors import ExtensionError
+from sphinx.util import logging
 
-from dlbook.site import glossary, notebooks, selfhost
 from dlbook.chapter import BOOK_BUILD_VARIABLE
+from dlbook.site import freshness, glossary, notebooks, selfhost
+
+logger = logging.getLogger(__name__)
 
 HEADER = """\
 # Glossary
@@ -48,9 +55,41 @@ def _render_glossary(app: Sphinx, config: Any) -> None:
     app.env_glossary = lessons  # type: ignore[attr-defined]
     page = Path(app.srcdir) / f"{config.dlbook_glossary_page}.md"
     text = HEADER + glossary.to_myst(lessons)
+    app.dlbook_glossary_digest = hashlib.sha256(text.encode()).hexdigest()  # type: ignore[attr-defined]
     # Rewrite only on change, so an unchanged glossary does not make Sphinx re-read the page.
     if not page.exists() or page.read_text(encoding="utf-8") != text:
         page.write_text(text, encoding="utf-8")
+
+
+def _outdated_by_inputs(app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str],
+                        removed: set[str]) -> list[str]:
+    """Pages to read again because something they depend on, beyond their own text, changed.
+
+    The chapters' executed results depend on the package `dlbook`, the prepared data and the profile
+    (see `dlbook.site.freshness`): when any of them changed, the execution cache is emptied and
+    every page is read, and so executed, again. Term tooltips and back-links depend on the
+    glossary: when it changed, every page is read again (from the cache).
+    """
+    import dlbook
+    from dlbook.data import store
+
+    every_page = sorted(env.found_docs)
+    cache = getattr(getattr(env, "mystnb_config", None), "execution_cache_path", "")
+    if cache and getattr(env, "mystnb_config").execution_mode == "cache":
+        package = Path(app.config.dlbook_execution_package or Path(dlbook.__file__).parent)
+        inputs = freshness.execution_inputs(package, store.data_dir() / store.MARKER_DIR)
+        kinds = freshness.refresh(Path(cache), inputs)
+        if kinds:
+            logger.info("dlbook: %s changed since the chapters were executed; executing every chapter again",
+                        " and ".join(kinds))
+            return every_page
+    previous = getattr(env, "dlbook_glossary_digest", None)
+    current = getattr(app, "dlbook_glossary_digest", None)
+    env.dlbook_glossary_digest = current  # type: ignore[attr-defined]
+    if previous is not None and previous != current:
+        logger.info("dlbook: the glossary changed; reading every page again for its term links")
+        return every_page
+    return []
 
 
 def _record_terms(app: Sphinx, doctree: nodes.document) -> None:
@@ -232,6 +271,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("dlbook_colab_packages", [], "html", [list, tuple])
     # The branch on which the built HTML site is published (it holds the chapter notebooks).
     app.add_config_value("dlbook_site_branch", "gh-pages", "html")
+    # The package whose sources key the execution cache (default: dlbook itself; tests use their own).
+    app.add_config_value("dlbook_execution_package", "", "env")
     # Early, so the page exists before Sphinx and the table of contents look for it.
     app.connect("config-inited", _render_glossary, priority=100)
     app.connect("config-inited", _use_self_hosted_assets)
@@ -244,6 +285,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # quote in its result summaries: show the results without them rather than log errors.
     app.add_js_file(None, body='if (location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS === "object") '
                                '{ DOCUMENTATION_OPTIONS.SHOW_SEARCH_SUMMARY = false; }')
+    app.connect("env-get-outdated", _outdated_by_inputs)
     app.connect("doctree-read", _record_terms)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
