@@ -5,6 +5,7 @@
 #               a real browser, the PDF, and the Binder environment (what CI runs)
 #   make data   prefetch the data the chapters need (DLBOOK_PROFILE decides which)
 #   make full   build the book in the full profile (GPU; the course's real sizes)
+#   make spread the run-to-run spread of the headline numbers over SEEDS seeds (book/results-spread.json)
 #   make smoke  only the smoke runs: every chapter's full profile on a few batches (DLBOOK_SMOKE=1)
 #   make binder-check  only the Binder check (fresh venv from binder/, every chapter executed)
 #   make clean  remove the build output and the execution cache
@@ -73,6 +74,12 @@ test: data install-test debs-test
 # Only the smoke runs: every chapter's full profile on a few batches (also part of `make test`).
 smoke: data install-test
 	$(PY) -m pytest -p no:cacheprovider -ra tests/test_smoke.py $(PYTEST_ARGS)
+
+# The run-to-run spread of every headline number: each chapter again with SEEDS seeds (default 3);
+# writes book/results-spread.json, which the results page shows. About 15 minutes per seed on 2 cores.
+SEEDS ?= 3
+spread: data
+	$(PY) tools/spread.py --seeds $(SEEDS) $(SPREAD_ARGS)
 
 binder-check: data
 	DLBOOK_PROFILE=quick $(PY) tools/check_binder.py

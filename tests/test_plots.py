@@ -40,3 +40,16 @@ def test_compare_runs_smoothing_plots_the_moving_average_over_the_raw_values():
     raw = [line for line in lines if line.get_linestyle() == "None"]
     assert len(raw) == 1 and np.allclose(raw[0].get_ydata(), noisy["val_accuracy"])
     assert "smoothed" in figure.axes[0].get_title()
+
+
+def test_comparison_panels_draw_one_labelled_panel_per_row():
+    rows = [{"title": "L1: MNIST", "label": "test accuracy", "ours": 0.97, "compared": 0.978, "percent": True,
+             "compared_label": "published"},
+            {"title": "L10: weather", "label": "test MAE (°C)", "ours": 2.9, "compared": 3.4, "percent": False,
+             "compared_label": "baseline"}]
+    figure = plots.comparison_panels(rows, ncols=4)
+    visible = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(visible) == 2
+    labels = [text.get_text() for text in visible[1].texts]
+    assert labels == [" 2.9", " 3.4"] and visible[1].get_xlabel() == "test MAE (°C)"
+    assert [t.get_text() for t in visible[0].texts] == [" 97.0%", " 97.8%"]

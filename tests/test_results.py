@@ -49,3 +49,57 @@ def test_a_smoke_run_records_apart_from_real_runs(results_dir, monkeypatch):
     assert 1 in results.load()
     monkeypatch.delenv("DLBOOK_SMOKE")
     assert results.load() == {}, "a smoke run's numbers must never stand for the full profile's"
+
+
+def fake_record(folder, lesson, **metrics):
+    path = folder / "quick" / f"lesson-{lesson:02d}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"lesson": lesson, "profile": "quick", "machine": "2 CPU cores (x86_64), no GPU",
+                                "metrics": metrics}))
+
+
+def test_the_results_page_rows_compare_each_written_lesson_and_name_one_that_recorded_nothing(results_dir):
+    fake_record(results_dir, 1, test_accuracy=0.97)
+    fake_record(results_dir, 6, deletion_area_gradcam=0.4, deletion_area_random=0.6)
+    rows = results.comparisons(results.load(), [1, 6], "quick")
+    assert [(r["reference"].lesson, r["compared"]) for r in rows] == [(1, 0.978), (6, 0.6)]
+    assert rows[0]["better"] is False and rows[1]["better"] is True  # a lower deletion area is better
+    with pytest.raises(results.ResultsError, match=r"Lesson 3 \(03-convnets\) recorded no results"):
+        results.comparisons(results.load(), [1, 3, 6], "quick")
+    fake_record(results_dir, 3, best_epoch=4)
+    with pytest.raises(results.ResultsError, match="Lesson 3 recorded no 'test_accuracy'"):
+        results.comparisons(results.load(), [1, 3], "quick")
+
+
+def test_rows_follow_the_data_a_lesson_ran_on(results_dir):
+    fake_record(results_dir, 10, dataset="NYC airports 2013 (fallback)", persistence_test_mae=3.4, gru_test_mae=2.9)
+    rows = results.comparisons(results.load(), [10], "quick")
+    assert [r["reference"].metric for r in rows] == ["gru_test_mae"] and rows[0]["compared"] == 3.4
+    fake_record(results_dir, 10, dataset="Jena 2009-2016", persistence_test_mae=2.6, stacked_gru_test_mae=2.4)
+    assert [r["reference"].metric for r in results.comparisons(results.load(), [10], "quick")] == \
+        ["persistence_test_mae", "stacked_gru_test_mae"]
+
+
+def test_written_lessons_come_from_the_table_of_contents(tmp_path, root):
+    assert results.written_lessons(root / "book" / "_toc.yml")[:2] == [1, 2]
+    toc = tmp_path / "_toc.yml"
+    toc.write_text("root: intro\nparts:\n  - chapters:\n      - file: lessons/07-autoencoders\n      - file: results\n")
+    assert results.written_lessons(toc) == [7]
+
+
+def test_every_reference_names_a_known_lesson_and_a_gap_for_both_profiles():
+    for reference in results.REFERENCES:
+        profiles.lesson(reference.lesson)
+        assert (reference.value is None) != (reference.baseline is None), reference.task
+        assert set(reference.gap) == {"quick", "full"} and reference.source and reference.conditions
+
+
+def test_a_spread_measurement_is_used_only_for_its_own_profile(tmp_path):
+    path = tmp_path / "results-spread.json"
+    assert results.load_spread(path, "quick") is None
+    path.write_text(json.dumps({"profile": "quick", "seeds": [42, 43], "metrics": {}}))
+    assert results.load_spread(path, "quick")["seeds"] == [42, 43]
+    assert results.load_spread(path, "full") is None
+    path.write_text("{broken")
+    with pytest.raises(results.ResultsError, match="not a readable spread measurement"):
+        results.load_spread(path, "quick")

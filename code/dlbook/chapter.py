@@ -13,17 +13,22 @@ from dlbook import plots, profiles  # noqa: E402
 _STARTED: dict[str, float] = {}
 # Set by the book's Sphinx extension for the kernels the build starts (they inherit its environment).
 BOOK_BUILD_VARIABLE = "DLBOOK_BOOK_BUILD"
+# Overrides the seed a chapter passes to `setup_chapter` (tools/spread.py sets it).
+SEED_VARIABLE = "DLBOOK_SEED"
 
 
 def setup_chapter(lesson: int, seed: int = 42) -> profiles.Budget:
     """Prepare a chapter's kernel and show which profile runs it, with its budget.
 
-    Seeds Python, NumPy and the Keras backend so reruns start from the same weights, sets the book's
+    Seeds Python, NumPy and the Keras backend so reruns start from the same weights (`DLBOOK_SEED`
+    overrides `seed`, to measure the spread over seeds), sets the book's
     plot style, glues `profile` (and `budget_*` values) for the prose, and returns the lesson's budget.
     """
     import keras
     from IPython.display import Markdown, display
 
+    # `make spread` (tools/spread.py) reruns chapters with other seeds to measure the run-to-run spread.
+    seed = int(os.environ.get(SEED_VARIABLE) or seed)
     keras.utils.set_random_seed(seed)
     plots.use_book_style()
     profile = profiles.active_profile()

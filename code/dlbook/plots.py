@@ -385,3 +385,34 @@ def grad_cam_steps(image: np.ndarray, raw_map: np.ndarray, upsampled: np.ndarray
         ax.grid(False)
     fig.tight_layout()
     return fig
+
+
+def comparison_panels(rows: Sequence[Mapping], ncols: int = 4, size: tuple[float, float] = (3.0, 1.5)) -> plt.Figure:
+    """One small panel per results-page row: this build's value against the value it is compared with.
+
+    Each row is a mapping with `title`, `label` (the metric), `ours`, `compared`, `compared_label`
+    (e.g. "Chollet 2nd ed." or "baseline") and `percent`. Each panel has its own scale, since the
+    metrics differ (accuracy, loss, error in °C).
+    """
+    nrows = max(1, int(np.ceil(len(rows) / ncols)))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False)
+    for ax in axes.flat[len(rows):]:
+        ax.set_visible(False)
+    for ax, row in zip(axes.flat, rows):
+        values = [row["ours"], row["compared"]]
+        names = ["this build", row["compared_label"]]
+        ax.barh([1, 0], values, color=[OKABE_ITO[0], OKABE_ITO[1]], height=0.6)
+        ax.set_yticks([1, 0], names, fontsize=8)
+        if row["percent"]:  # room for the value labels beyond 100 %
+            ax.set_xlim(0, 1.25)
+            ax.set_xticks([0, 0.5, 1.0], ["0%", "50%", "100%"])
+        else:
+            ax.set_xlim(0, max(values) * 1.4 if max(values) > 0 else 1.0)
+        for y, value in zip([1, 0], values):
+            ax.text(value, y, f" {value:.1%}" if row["percent"] else f" {value:.3g}", va="center", fontsize=8)
+        ax.set_title(row["title"], fontsize=8, loc="left")
+        ax.set_xlabel(row["label"], fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig
