@@ -171,6 +171,18 @@ def test_registry_covers_every_item_the_course_uses():
             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"} in mnist_files
 
 
+def test_the_photos_have_a_login_free_canonical_source_and_keep_the_others():
+    entry = registry.ITEMS["cats_and_dogs_small"]
+    source, remote = entry.login_free_origin()
+    assert source is entry.sources[0]
+    assert remote.urls == ("https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip",)
+    assert remote.checksum is None  # none is published: recorded on first download, enforced after
+    assert dict(source.counts) == {"train/cats": 1000, "train/dogs": 1000, "validation/cats": 500,
+                                   "validation/dogs": 500}
+    accepted = {f.filename for s in entry.sources for f in s.files}
+    assert {"cats_and_dogs_filtered.zip", "train.zip", "cats_and_dogs_small.zip"} <= accepted
+
+
 def test_list_without_a_mirror_gives_every_item_a_login_free_origin_or_the_reason(tmp_path):
     env = {**os.environ, "DLBOOK_DATA_DIR": str(tmp_path / "data")}
     env.pop("DLBOOK_DATA_MIRROR", None)
@@ -187,6 +199,8 @@ def test_list_without_a_mirror_gives_every_item_a_login_free_origin_or_the_reaso
     assert set(blocks) == set(registry.ITEMS)
     for name, lines in blocks.items():
         assert lines[0].startswith(("origin (no login): http", "no login-free origin: ", "origin: ")), (name, lines)
+    assert "cats_and_dogs_filtered.zip" in blocks["cats_and_dogs_small"][0]
+    assert "recorded on first download" in blocks["cats_and_dogs_small"][0]
     assert not (tmp_path / "data").exists(), "`list` wrote into the data directory"
 
 
@@ -992,3 +1006,29 @@ def test_dogs_vs_cats_split_from_kaggle_train_zip(places_, monkeypatch):
     assert not any(p.name.endswith(".1500.jpg") for p in path.rglob("*"))
     line = store.provenance("cats_and_dogs_small")
     assert "train.zip" in line and "train/cats 2, train/dogs 2, validation/cats 2, validation/dogs 2 files" in line
+
+
+def test_the_filtered_zip_prepares_the_book_layout_and_names_its_source(places_, monkeypatch):
+    _, mirror = places_
+    photos = {f"cats_and_dogs_filtered/{split}/{animal}s/{animal}.{n}.jpg": b"jpeg"
+              for split, numbers in (("train", range(0, 4)), ("validation", range(2000, 2002)))
+              for animal in ("cat", "dog") for n in numbers}
+    photos["cats_and_dogs_filtered/vectorize.py"] = b"# not a photo"
+    archive = make_zip(photos)
+    real = registry.ITEMS["cats_and_dogs_small"]
+    filtered = dataclasses_replace(real.sources[0], counts=(("train/cats", 4), ("train/dogs", 4),
+                                                            ("validation/cats", 2), ("validation/dogs", 2)))
+    monkeypatch.setitem(registry.ITEMS, "cats_and_dogs_small", Item(**{**real.__dict__, "sources": (filtered,)}))
+    (mirror / "cats_and_dogs_filtered.zip").write_bytes(archive)
+    path = store.locate("cats_and_dogs_small", download_missing=False)
+    assert sorted(p.name for p in (path / "validation" / "cats").iterdir()) == ["cat.2000.jpg", "cat.2001.jpg"]
+    assert not (path / "vectorize.py").exists()
+    line = store.provenance("cats_and_dogs_small")
+    assert "cats_and_dogs_filtered.zip from TensorFlow's tutorials" in line
+    assert "train/cats 4, train/dogs 4, validation/cats 2, validation/dogs 2 files" in line
+
+
+def dataclasses_replace(source: Source, **changes) -> Source:
+    import dataclasses
+
+    return dataclasses.replace(source, **changes)

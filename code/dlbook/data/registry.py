@@ -7,7 +7,7 @@ unpacked from archives. The first source is the canonical one; later ones are ac
 
 Checksums are the ones the origin publishes. Where an origin publishes only MD5 (Keras' own
 `file_hash` for VGG16, torchvision's for Oxford-IIIT Pet), that is what is checked. Where it
-publishes nothing (the Jena climate archive, Kaggle's `train.zip`), the file's
+publishes nothing (the Jena climate archive, TensorFlow's `cats_and_dogs_filtered.zip`), the file's
 SHA-256 is recorded the first time it is obtained (trust on first use, in the data directory's
 `.dlbook/recorded-checksums.json`); a later copy that differs is refused with a message, never
 accepted in its place.
@@ -191,6 +191,18 @@ _ITEMS = (
         title="Dogs vs. Cats, small split: 2,000 training + 1,000 validation photos",
         target="cats_and_dogs_small",
         sources=(
+            Source(
+                # TensorFlow's tutorials publish no checksum for it: its SHA-256 is recorded on first
+                # download and later copies are held to it; its layout and counts are checked as well.
+                files=(RemoteFile("cats_and_dogs_filtered.zip",
+                                  ("https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip",)),),
+                unpack="zip", root="cats_and_dogs_filtered",
+                members=r"^cats_and_dogs_filtered/(train|validation)/(cats|dogs)/[^/]+\.jpg$",
+                provides=("train/cats", "train/dogs", "validation/cats", "validation/dogs"),
+                counts=(("train/cats", 1000), ("train/dogs", 1000), ("validation/cats", 500), ("validation/dogs", 500)),
+                note="cats_and_dogs_filtered.zip from TensorFlow's tutorials: the same kind of split of Kaggle's "
+                     "photos (cat/dog.0-999 train, 2000-2499 validation), no login needed",
+            ),
             Source(
                 files=(RemoteFile("train.zip", ("https://www.kaggle.com/c/dogs-vs-cats/data",),
                                   manual="Kaggle needs a login: download train.zip from "
