@@ -241,9 +241,13 @@ def _read_report(report_file: Path, usable: Path) -> ImageFolderReport | None:
 
 def _unique(wanted: Path, original: Path, used: set[str]) -> Path:
     """A target name no other file of the usable copy has (compared without case, as some disks do)."""
-    candidates = [wanted, wanted.with_name(original.name + wanted.suffix)]  # x.tif → x.png, else x.tif.png
-    candidates += [wanted.with_name(f"{original.stem}-{n}{wanted.suffix}") for n in range(2, 10_000)]
-    for candidate in candidates:
+    def candidates() -> Iterable[Path]:  # x.tif → x.png, else x.tif.png, else x-2.png, …
+        yield wanted
+        yield wanted.with_name(original.name + wanted.suffix)
+        for n in range(2, 10_000):
+            yield wanted.with_name(f"{original.stem}-{n}{wanted.suffix}")
+
+    for candidate in candidates():
         if str(candidate).lower() not in used:
             used.add(str(candidate).lower())
             return candidate
