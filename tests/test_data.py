@@ -383,6 +383,21 @@ def test_download_tries_the_next_url_and_rejects_a_wrong_checksum(places_, origi
     assert dest.read_bytes() == b"genuine"
 
 
+def test_a_file_url_is_copied_and_verified_like_a_download(places_, monkeypatch, tmp_path):
+    # An origin may be a file shipped in an installed package, reached by a file:// URL.
+    data_dir, _ = places_
+    shipped = tmp_path / "site-packages" / "toypkg" / "weather.csv"
+    shipped.parent.mkdir(parents=True)
+    shipped.write_bytes(b"time,temp\n")
+    register(monkeypatch, file_item("toyweather", b"time,temp\n", urls=(shipped.as_uri(),), filename="weather.csv"))
+    path = store.locate("toyweather", progress=False)
+    assert path.read_bytes() == b"time,temp\n" and store.verify("toyweather") == []
+    missing = RemoteFile("gone.csv", ((tmp_path / "gone.csv").as_uri(),), sha256=sha256(b""))
+    with pytest.raises(DataError, match=r"gone\.csv \(No such file or directory\)"):
+        store.download(missing, data_dir / "gone.csv", progress=False)
+    assert no_leftovers(data_dir) == []
+
+
 def test_a_broken_connection_leaves_no_partial_file(places_, origin):
     data_dir, _ = places_
     (origin.folder / "big.bin").write_bytes(b"x" * 200_000)

@@ -36,7 +36,7 @@ def _checksum(source: Source) -> str:
     if kinds == {None}:
         return "no checksum is published: its SHA-256 is recorded on first download and enforced after"
     names = {"SHA256": "SHA-256", "MD5": "MD5"}
-    return " and ".join(sorted(names.get(k, k) for k in kinds if k)) + " published by the origin"
+    return "checked against its published " + " and ".join(sorted(names.get(k, k) for k in kinds if k))
 
 
 def origin_lines(entry: Item) -> list[str]:

@@ -151,6 +151,20 @@ def verify_file(path: Path, remote: RemoteFile, origin: str, *, item_name: str |
     return sha256
 
 
+def _copy_local_url(url: str, output_file: str, pooch_instance: object = None) -> None:
+    """A pooch downloader for file:// URLs (a file shipped in an installed package, or a local copy)."""
+    import urllib.parse
+    import urllib.request
+
+    source = urllib.request.url2pathname(urllib.parse.urlparse(url).path)
+    try:
+        handle = open(source, "rb")
+    except OSError as error:  # pooch reports a ValueError as this URL's failure and goes on
+        raise ValueError(f"cannot read {source} ({error.strerror})") from None
+    with handle, open(output_file, "wb") as out:
+        shutil.copyfileobj(handle, out, CHUNK)
+
+
 def _pooch_hash(remote: RemoteFile) -> str | None:
     published = remote.checksum
     return f"{published[0]}:{published[1]}" if published else None
@@ -176,8 +190,12 @@ def download(remote: RemoteFile, dest: Path, *, progress: bool = True, timeout: 
     try:
         for url in remote.urls:
             try:
-                downloader = pooch.HTTPDownloader(progressbar=progress, timeout=timeout) \
-                    if url.startswith(("http://", "https://")) else None
+                if url.startswith(("http://", "https://")):
+                    downloader = pooch.HTTPDownloader(progressbar=progress, timeout=timeout)
+                elif url.startswith("file:"):
+                    downloader = _copy_local_url
+                else:
+                    downloader = None  # pooch chooses (FTP, SFTP, DOI) or says the protocol is unknown
                 path = pooch.retrieve(url, known_hash=_pooch_hash(remote), fname=dest.name, path=dest.parent,
                                       downloader=downloader, progressbar=progress)
                 return file_digest(Path(path))
