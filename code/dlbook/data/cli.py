@@ -46,7 +46,8 @@ def origin_lines(entry: Item) -> list[str]:
     found = entry.login_free_origin()
     if found is not None:
         source, remote = found
-        lines.append(f"origin (no login): {remote.urls[0]} ({_checksum(source)})")
+        more = "".join(f" + {f.filename}" for f in source.files[1:])
+        lines.append(f"origin (no login): {remote.urls[0]}{more} ({_checksum(source)})")
     elif local is not None:
         lines.append(f"origin: {local.note} (nothing to download)")
     else:
