@@ -1,8 +1,18 @@
-"""The image-folder loader against a real messy folder: every kind of bad file, counted, and no crash."""
+"""The image-folder loader against a real messy folder: every kind of bad file, counted, and no crash.
+
+Every call of `check_image_folder` in this file (also the ones `cats_and_dogs_folders` makes) goes
+through a wrapper that hashes the whole source tree before and after: names, types, link targets,
+permissions and every byte. The check must leave it identical.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +20,42 @@ import pytest
 from PIL import Image
 
 from dlbook.data import images
+
+
+def tree_digest(root: Path) -> str:
+    """A digest of everything under `root`, without following links or opening special files."""
+    digest = hashlib.sha256()
+    if not os.path.lexists(root):
+        return "absent"
+    for current, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(dirs) + sorted(files):
+            path = Path(current) / name
+            info = os.lstat(path)
+            digest.update(os.fsencode(str(path.relative_to(root))) + b"\0" + str(info.st_mode).encode())
+            if stat.S_ISLNK(info.st_mode):
+                digest.update(os.fsencode(os.readlink(path)))
+            elif stat.S_ISREG(info.st_mode):
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+CHECKED: list[Path] = []
+
+
+@pytest.fixture(autouse=True)
+def source_tree_is_never_written(monkeypatch):
+    real = images.check_image_folder
+
+    def checked(directory, **kwargs):
+        before = tree_digest(Path(directory))
+        try:
+            return real(directory, **kwargs)
+        finally:
+            assert tree_digest(Path(directory)) == before, f"check_image_folder changed the source tree {directory}"
+            CHECKED.append(Path(directory))
+
+    monkeypatch.setattr(images, "check_image_folder", checked)
 
 
 def _photo(path: Path, mode: str = "RGB", size=(24, 20), fmt: str | None = None, value: int = 120) -> Path:
@@ -183,3 +229,144 @@ def test_image_dataset_can_cache_8_bit_pixels_and_still_yield_float32(messy, tmp
     np.testing.assert_array_equal(y_compact.numpy(), y_plain.numpy())
     np.testing.assert_array_equal(x_compact.numpy(), np.round(x_plain.numpy()))
     assert compact.class_names == ["cats", "dogs"] and len(compact.file_paths) == 12
+
+
+# --------------------------------------------------------------------------------------------------
+# Issue 14, defect 1: the check never writes into the reader's folder, whatever it holds
+
+
+def _pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def test_a_converted_file_never_overwrites_a_kept_one_with_the_same_name(tmp_path):
+    root = tmp_path / "photos"
+    _photo(root / "cats" / "x.png", value=10)
+    _photo(root / "cats" / "x.tif", fmt="TIFF", value=200)          # converted to PNG: same name as x.png
+    _photo(root / "cats" / "y.jpg", mode="CMYK", fmt="JPEG")       # converted to PNG beside a y.png
+    _photo(root / "cats" / "y.png", value=60)
+    for i in range(2):
+        _photo(root / "dogs" / f"dog.{i}.jpg")
+    original = (root / "cats" / "x.png").read_bytes()
+    report = images.check_image_folder(root, cache_dir=tmp_path / "cache")
+    assert (root / "cats" / "x.png").read_bytes() == original
+    assert report.counts == {"cats": 4, "dogs": 2}
+    assert dict(report.converted).keys() == {"cats/x.tif", "cats/y.jpg"}
+    usable = sorted(p.name for p in (report.usable_directory / "cats").iterdir())
+    # Natural order: y.jpg's conversion comes first and takes y.png; the kept y.png becomes y.png.png.
+    assert usable == ["x.png", "x.tif.png", "y.png", "y.png.png"]
+    assert (_pixels(report.usable_directory / "cats" / "x.png") == 10).all()
+    assert (_pixels(report.usable_directory / "cats" / "x.tif.png") == 200).all()
+    assert (_pixels(report.usable_directory / "cats" / "y.png.png") == 60).all()
+    assert (report.usable_directory / "cats" / "y.png.png").resolve() == (root / "cats" / "y.png").resolve()
+    files = [path for path, _ in images.image_files(report)]
+    assert len(files) == report.total == 6
+
+
+@pytest.mark.parametrize("fmt, suffix", [("PNG", ".png"), ("TIFF", ".tif")])
+def test_16_bit_images_are_scaled_to_8_bits_not_clipped(tmp_path, fmt, suffix):
+    root = tmp_path / "photos"
+    gradient = np.tile(np.linspace(0, 65535, 64).round().astype(np.uint16), (8, 1))
+    (root / "scans").mkdir(parents=True)
+    Image.fromarray(gradient).save(root / "scans" / f"wide{suffix}", format=fmt)
+    _photo(root / "other" / "a.jpg")
+    report = images.check_image_folder(root, cache_dir=tmp_path / "cache")
+    assert "16-bit values scaled to 8 bits" in dict(report.converted)[f"scans/wide{suffix}"]
+    converted = _pixels(report.usable_directory / "scans" / "wide.png")[0, :, 0]
+    expected = np.round(np.linspace(0, 65535, 64).round() / 65535 * 255)
+    np.testing.assert_array_equal(converted, expected)   # a full-range gradient stays one
+    assert converted.min() == 0 and converted.max() == 255 and np.median(converted) < 160
+
+
+def test_unusual_names_links_and_special_files_are_skipped_with_a_reason(tmp_path):
+    import keras
+
+    root, outside = tmp_path / "photos", tmp_path / "elsewhere"
+    for i in range(2):
+        _photo(root / "cats" / f"cat.{i}.jpg")
+        _photo(root / "dogs" / f"dog.{i}.jpg")
+    _photo(root / "cats" / "ünïcode kitten 🐱.jpg")                          # valid text: kept
+    _photo(root / "cats" / "line\nbreak.jpg")                                 # a control character
+    bad = os.fsencode(str(root / "cats")) + b"/latin1-\xe9t\xe9.jpg"          # not UTF-8
+    _photo(Path(os.fsdecode(bad)))
+    _photo(outside / "far.jpg", value=99)
+    (root / "dogs" / "link-to-far.jpg").symlink_to(outside / "far.jpg")       # a link to a photo: kept
+    (root / "dogs" / "dangling.jpg").symlink_to(tmp_path / "gone.jpg")        # broken link
+    (root / "dogs" / "loop.jpg").symlink_to(root / "dogs" / "loop.jpg")       # a link to itself
+    (root / "dogs" / "more").symlink_to(outside, target_is_directory=True)    # a link to a folder
+    os.mkfifo(root / "dogs" / "pipe.jpg")                                     # would block a reader
+    (root / os.fsdecode(b"cl\xe4ss")).mkdir()                                 # a class name that is not text
+    _photo(Path(os.fsdecode(os.fsencode(str(root)) + b"/cl\xe4ss/a.jpg")))
+    report = images.check_image_folder(root, cache_dir=tmp_path / "cache")
+    skipped = dict(report.skipped)
+    assert report.counts == {"cats": 3, "dogs": 3}
+    assert "not valid text" in skipped["cats/line\nbreak.jpg"]
+    assert "not valid text" in skipped["cats/latin1-\\xe9t\\xe9.jpg"]
+    assert "broken link" in skipped["dogs/dangling.jpg"]
+    assert "cannot be read" in skipped["dogs/loop.jpg"] or "broken link" in skipped["dogs/loop.jpg"]
+    assert "not a regular file" in skipped["dogs/pipe.jpg"]
+    assert "link to a folder" in skipped["dogs/more"]
+    assert "class folder name is not valid text" in skipped["cl\\xe4ss"]
+    json.dumps(report.skipped)  # printable and storable
+    assert report.summary()
+    dataset = keras.utils.image_dataset_from_directory(report.usable_directory, image_size=(8, 8), batch_size=8,
+                                                       shuffle=False, verbose=False)
+    assert sum(len(labels) for _, labels in dataset) == 6  # every kept file decodes
+
+
+def test_a_cache_inside_the_image_folder_is_refused(tmp_path):
+    root = tmp_path / "photos"
+    _photo(root / "cats" / "a.jpg")
+    _photo(root / "dogs" / "b.jpg")
+    with pytest.raises(images.ImageFolderError, match="lies inside the image folder"):
+        images.check_image_folder(root, cache_dir=root / "checked")
+    assert not (root / "checked").exists()
+
+
+CHECKER = """
+import sys
+from dlbook.data import images
+report = images.check_image_folder(sys.argv[1], cache_dir=sys.argv[2])
+print(report.usable_directory, report.total)
+"""
+
+
+def test_two_processes_checking_one_folder_at_once_agree(tmp_path):
+    root = tmp_path / "photos"
+    for i in range(40):
+        _photo(root / "cats" / f"cat.{i}.png", mode="RGBA")
+        _photo(root / "dogs" / f"dog.{i}.tiff", fmt="TIFF")   # conversions: slow enough to overlap
+    script = tmp_path / "check.py"
+    script.write_text(CHECKER)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    before = tree_digest(root)
+    children = [subprocess.Popen([sys.executable, str(script), str(root), str(tmp_path / "cache")], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outputs = [child.communicate(timeout=300) for child in children]
+    assert [child.returncode for child in children] == [0, 0, 0], [err for _, err in outputs]
+    assert len({out for out, _ in outputs}) == 1 and outputs[0][0].split()[1] == "80"
+    assert tree_digest(root) == before
+    assert not [p for p in (tmp_path / "cache").iterdir() if ".staging." in p.name]
+
+
+def test_a_check_killed_midway_leaves_a_staging_folder_the_next_check_removes(tmp_path):
+    root = tmp_path / "photos"
+    for i in range(3):
+        _photo(root / "cats" / f"cat.{i}.jpg")
+        _photo(root / "dogs" / f"dog.{i}.jpg")
+    cache = tmp_path / "cache"
+    first = images.check_image_folder(root, cache_dir=cache)
+    name = first.usable_directory.name
+    import shutil
+
+    shutil.rmtree(first.usable_directory)
+    stale = cache / f".{name}.staging.killed"
+    (stale / "cats").mkdir(parents=True)
+    again = images.check_image_folder(root, cache_dir=cache)
+    assert again.usable_directory == first.usable_directory and again.total == 6
+    assert not stale.exists()
+
+
+def test_every_check_in_this_file_was_watched():
+    assert CHECKED, "the source-tree wrapper never ran"

@@ -5,6 +5,8 @@
     (x_train, y_train), (x_test, y_test) = data.load_imdb(num_words=10000)
     path = data.locate("cats_and_dogs_small")
 
+    print(data.provenance("cats_and_dogs_small"))  # the source the prepared copy came from, with counts
+
 Command line: `python -m dlbook.data list | fetch NAME... | fetch --all | fetch --book | verify`.
 """
 
@@ -21,6 +23,7 @@ from dlbook.data.store import (
     item,
     locate,
     mirror_dirs,
+    provenance,
     status,
     verify,
 )
@@ -28,5 +31,5 @@ from dlbook.data.store import (
 __all__ = [
     "ITEMS", "Item", "RemoteFile", "Source", "DataError", "count_files", "data_dir", "decode_review", "download",
     "encode_review", "fetch", "file_digest", "imdb_texts", "imdb_word_index", "item", "load_imdb", "load_mnist",
-    "locate", "mirror_dirs", "read_idx", "status", "tokenize", "verify",
+    "locate", "mirror_dirs", "provenance", "read_idx", "status", "tokenize", "verify",
 ]

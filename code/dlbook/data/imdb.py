@@ -58,10 +58,11 @@ def imdb_word_index() -> dict[str, int]:
     try:
         index = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise DataError(f"{path}: not a readable JSON word index ({error}); delete it and run "
-                        "`python -m dlbook.data fetch imdb_word_index`") from error
+        raise DataError(f"{path}: not a readable JSON word index ({error}); run "
+                        "`python -m dlbook.data fetch --force imdb_word_index` to prepare it again") from None
     if not isinstance(index, dict) or not all(isinstance(r, int) for r in index.values()):
-        raise DataError(f"{path}: expected a JSON object of word → integer rank; delete it and fetch it again")
+        raise DataError(f"{path}: expected a JSON object of word → integer rank; run "
+                        "`python -m dlbook.data fetch --force imdb_word_index` to prepare it again")
     return index
 
 
@@ -110,7 +111,7 @@ def review_files(folder: Path, split: str) -> list[tuple[Path, int]]:
         sub = folder / split / name
         if not sub.is_dir():
             raise DataError(f"{sub} is missing: an IMDB folder holds train/pos, train/neg, test/pos and test/neg. "
-                            "Delete the folder and run `python -m dlbook.data fetch imdb`.")
+                            "Run `python -m dlbook.data fetch --force imdb` to prepare it again.")
         numbered = [(int(m.group(1)), p) for p in sub.iterdir() if (m := _REVIEW_NAME.match(p.name))]
         files += [(p, label) for _, p in sorted(numbered)]
     return files
@@ -132,7 +133,8 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise DataError(f"{path}: cannot read this review ({error}); delete the IMDB folder and fetch it again") from error
+        raise DataError(f"{path}: cannot read this review ({error}); run "
+                        "`python -m dlbook.data fetch --force imdb` to prepare IMDB again") from None
 
 
 def _cache_path(split: str, files: Sequence[tuple[Path, int]], folder: Path, word_index_path: Path) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,8 @@ def read_idx(path: Path, dims: int) -> np.ndarray:
                 raise DataError(f"{path}: not an IDX file with {dims} dimension(s) (magic {magic:#010x})")
             data = np.frombuffer(handle.read(), dtype=np.uint8)
     except (OSError, EOFError) as error:  # gzip raises these on truncated or non-gzip input
-        raise DataError(f"{path}: cannot be read ({error}); delete it and fetch MNIST again") from error
+        raise DataError(f"{path}: cannot be read ({error}); run `python -m dlbook.data fetch --force mnist` "
+                        "to prepare MNIST again") from None
     expected = int(np.prod(shape))
     if data.size != expected:
         raise DataError(f"{path}: holds {data.size:,} bytes of data, its header promises {expected:,} (truncated?)")
@@ -42,8 +44,16 @@ def load_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nd
     folder = locate("mnist")
     npz = folder / "mnist.npz"
     if npz.is_file():
-        with np.load(npz, allow_pickle=False) as f:
-            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+        if not zipfile.is_zipfile(npz):
+            raise DataError(f"{npz}: not Keras' mnist.npz (an .npz is a zip archive; this is {npz.stat().st_size:,} "
+                            "bytes of something else); run `python -m dlbook.data fetch --force mnist` to prepare "
+                            "MNIST again")
+        try:
+            with np.load(npz, allow_pickle=False) as f:
+                return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+            raise DataError(f"{npz}: cannot be read as Keras' mnist.npz ({error}); run "
+                            "`python -m dlbook.data fetch --force mnist` to prepare MNIST again") from None
     x_train = read_idx(folder / "train-images-idx3-ubyte.gz", 3)
     y_train = read_idx(folder / "train-labels-idx1-ubyte.gz", 1)
     x_test = read_idx(folder / "t10k-images-idx3-ubyte.gz", 3)

@@ -6,9 +6,15 @@ unpacked from archives. The first source is the canonical one; later ones are ac
 (the four IDX files for MNIST, or a repackaged archive that a local mirror holds).
 
 Checksums are the ones the origin publishes. Where an origin publishes only MD5 (Keras' own
-`file_hash` for VGG16, torchvision's for Oxford-IIIT Pet), that is what is checked; where it
-publishes nothing (the Jena climate archive), the file is marked unverified and its SHA-256 is
-recorded when it is first prepared, so later copies are held to it.
+`file_hash` for VGG16, torchvision's for Oxford-IIIT Pet), that is what is checked. Where it
+publishes nothing (the Jena climate archive, TensorFlow's `cats_and_dogs_filtered.zip`), the file's
+SHA-256 is recorded the first time it is obtained (trust on first use, in the data directory's
+`.dlbook/recorded-checksums.json`); a later copy that differs is refused with a message, never
+accepted in its place.
+
+To add an item, append an `Item` at the end of `_ITEMS`. A source with a custom preparation step
+names it in `prepare` (see `dlbook.data.store.PREPARERS`); a source without files (for example data
+shipped by an installed package) is prepared by that step alone.
 """
 
 from __future__ import annotations
@@ -66,6 +72,11 @@ class Source:
     root: str = ""
     members: str | None = None
     prepare: str | None = None
+    # Files expected under each provided folder in a complete copy, e.g. (("train/cats", 1000), ...):
+    # checked when the source is prepared (a different archive fails), and reported for subsets.
+    counts: tuple[tuple[str, int], ...] = ()
+    # True for a source that holds only part of the dataset (a mirror's cut-down copy): reported as such.
+    subset: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +95,13 @@ class Item:
     def is_file(self) -> bool:
         """True when the prepared copy is a single file rather than a folder."""
         return self.sources[0].provides == ("",)
+
+    def login_free_origin(self) -> tuple[Source, RemoteFile] | None:
+        """The first source that can be downloaded without a login, with its first file; None if none can."""
+        for source in self.sources:
+            if source.files and all(f.urls and not f.manual for f in source.files):
+                return source, source.files[0]
+        return None
 
 
 def _mnist_file(name: str, sha256: str, size: int) -> RemoteFile:
@@ -174,23 +192,38 @@ _ITEMS = (
         target="cats_and_dogs_small",
         sources=(
             Source(
+                # TensorFlow's tutorials publish no checksum for it: its SHA-256 is recorded on first
+                # download and later copies are held to it; its layout and counts are checked as well.
+                files=(RemoteFile("cats_and_dogs_filtered.zip",
+                                  ("https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip",)),),
+                unpack="zip", root="cats_and_dogs_filtered",
+                members=r"^cats_and_dogs_filtered/(train|validation)/(cats|dogs)/[^/]+\.jpg$",
+                provides=("train/cats", "train/dogs", "validation/cats", "validation/dogs"),
+                counts=(("train/cats", 1000), ("train/dogs", 1000), ("validation/cats", 500), ("validation/dogs", 500)),
+                note="cats_and_dogs_filtered.zip from TensorFlow's tutorials: the same kind of split of Kaggle's "
+                     "photos (cat/dog.0-999 train, 2000-2499 validation), no login needed",
+            ),
+            Source(
                 files=(RemoteFile("train.zip", ("https://www.kaggle.com/c/dogs-vs-cats/data",),
                                   manual="Kaggle needs a login: download train.zip from "
                                          "https://www.kaggle.com/c/dogs-vs-cats/data (accept the rules) "
                                          "and put it in a folder named by DLBOOK_DATA_MIRROR."),),
                 unpack="zip", prepare="dogs_vs_cats_split",
                 provides=("train/cats", "train/dogs", "validation/cats", "validation/dogs"),
-                note="the Kaggle competition's 25,000 training photos, split by image number",
+                counts=(("train/cats", 1000), ("train/dogs", 1000), ("validation/cats", 500), ("validation/dogs", 500)),
+                note="the Kaggle competition's 25,000 training photos (train.zip), split by image number "
+                     "(cat/dog.0-999 train, 1000-1499 validation)",
             ),
             Source(
                 files=(RemoteFile("cats_and_dogs_small.zip", sha256="a4aeb65c91bbd1df371bd2243ab3096c3a7d65487cfaa63986f48f97f8eefa0a",
                                   size=69_378_414),),
                 unpack="zip", root="cats_and_dogs_small",
                 provides=("train/cats", "train/dogs", "validation/cats", "validation/dogs"),
-                note="the same split, prepared (unmodified Kaggle JPEGs)",
+                note="cats_and_dogs_small.zip, Kaggle's split prepared (cat/dog.0-999 train, 1000-1499 validation; "
+                     "unmodified Kaggle JPEGs)",
             ),
         ),
-        size_note="3,000 photos (cat/dog.0–999 train, 1000–1499 validation) of Kaggle's 25,000",
+        size_note="3,000 of the 25,000 photos of Kaggle's Dogs vs. Cats training set",
         citation="J. Elson et al., Asirra: A CAPTCHA that Exploits Interest-Aligned Manual Image Categorization, ACM CCS 2007",
         license="Kaggle competition data, research use",
     ),
@@ -214,7 +247,7 @@ _ITEMS = (
             Source(
                 files=(RemoteFile("oxford_iiit_pet_subset.zip", sha256="8eaa33677e162d0c347c7153cc9ca52b016e2950001f12bd7693370381b9ef29",
                                   size=33_395_090),),
-                unpack="zip", provides=("images", "annotations/trimaps"),
+                unpack="zip", provides=("images", "annotations/trimaps"), subset=True,
                 note="a 300-image subset (3 breeds), files unchanged",
             ),
         ),

@@ -1,88 +1,100 @@
-"""Finding, fetching, verifying and preparing registry items.
+"""Finding, fetching and preparing registry items.
 
 Resolution order for an item:
 
-1. its prepared copy in the data directory (`DLBOOK_DATA_DIR`, default `~/.cache/dlbook`);
+1. its prepared copy in the data directory (`DLBOOK_DATA_DIR`, default `~/.cache/dlbook`), with
+   the marker and manifest written when it was prepared (a copy made by an earlier version, with a
+   marker but no manifest, is checked and adopted, or prepared again);
 2. each local mirror folder in `DLBOOK_DATA_MIRROR` (several may be joined with `os.pathsep`):
-   a prepared copy there is used in place; a source file there is verified and prepared;
-3. a download from the canonical origin, verified after it completes.
+   a prepared copy there is used in place; a source file there is verified and prepared. Every
+   candidate is tried: a bad file in one mirror, or a bad file of one source, does not hide a good
+   one elsewhere (it is reported);
+3. a download from the canonical origin, with pooch: a progress bar, the checksum checked before
+   the file takes its name. Files whose origin publishes no checksum are held to the SHA-256
+   recorded the first time they were obtained.
 
-Nothing unverified or half-written ever lands where step 1 looks: downloads go to a temporary name
-and are renamed only after their checksum matches; archives are unpacked into a temporary folder that
-is renamed into place only when complete, and a marker file is written last.
+What is ours and what is the libraries': pooch downloads and checks checksums; filelock makes one
+process at a time prepare an item, so two chapters (or a chapter and `fetch`) never unpack into the
+same place. This module keeps the registry's resolution: mirrors, alternative sources, archives
+unpacked into a staging folder that is renamed into place only when complete (never in place, and
+with tarfile's "data" filter, which pooch does not apply on Python 3.11), and the manifest written last.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
+import gzip
+import lzma
 import os
 import re
 import shutil
 import sys
 import tarfile
 import tempfile
-import time
-import urllib.error
-import urllib.request
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
-from dlbook.data.registry import ITEMS, Item, RemoteFile, Source
+from dlbook.data import manifest
+from dlbook.data.manifest import complete, item
+from dlbook.data.places import (
+    CHUNK,
+    MARKER_DIR,
+    DataError,
+    atomic_path,
+    data_dir,
+    disk_error,
+    downloads_dir,
+    file_digest,
+    is_disk_error,
+    item_lock,
+    mirror_dirs,
+    write_json_atomic,
+    writable_data_dir,
+)
+from dlbook.data.registry import Item, RemoteFile, Source
 
-MARKER_DIR = ".dlbook"
-CHUNK = 1 << 20
+__all__ = [
+    "CHUNK", "MARKER_DIR", "DataError", "PREPARERS", "atomic_path", "count_files", "data_dir", "download", "fetch",
+    "file_digest", "item", "locate", "mirror_dirs", "mirror_prepared_path", "prepared_path", "provenance", "status",
+    "verify", "verify_file", "write_json_atomic",
+]
 
 
-class DataError(RuntimeError):
-    """A dataset or weight file could not be found, verified or prepared; the message says how to fix it."""
+class DiskError(DataError):
+    """The disk that is written to is full or read-only: trying another source would not help."""
 
 
 # --------------------------------------------------------------------------------------------------
-# Places
-
-
-def data_dir() -> Path:
-    """The data directory: `DLBOOK_DATA_DIR`, or `~/.cache/dlbook`."""
-    return Path(os.environ.get("DLBOOK_DATA_DIR") or Path.home() / ".cache" / "dlbook").expanduser()
-
-
-def mirror_dirs() -> list[Path]:
-    """The local mirror folders named by `DLBOOK_DATA_MIRROR` (joined with `os.pathsep`)."""
-    value = os.environ.get("DLBOOK_DATA_MIRROR", "")
-    return [Path(p).expanduser() for p in value.split(os.pathsep) if p.strip()]
-
-
-def item(name: str) -> Item:
-    """The registry entry called `name`."""
-    try:
-        return ITEMS[name]
-    except KeyError:
-        raise DataError(f"no dataset or model file called {name!r}; known: {', '.join(sorted(ITEMS))}") from None
-
-
-def _marker(name: str, root: Path | None = None) -> Path:
-    return (root or data_dir()) / MARKER_DIR / f"{name}.json"
-
-
-def _complete(path: Path, source: Source) -> bool:
-    """True when `path` holds everything `source` provides."""
-    if source.provides == ("",):
-        return path.is_file()
-    return path.is_dir() and all((path / p).exists() for p in source.provides)
+# Prepared copies and mirrors
 
 
 def prepared_path(name: str) -> Path | None:
-    """The prepared copy in the data directory, if it is complete, else None."""
+    """The prepared copy in the data directory, if it is complete and has its manifest, else None."""
     entry = item(name)
-    path = data_dir() / entry.target
-    if not _marker(name).is_file():
+    try:
+        marker = manifest.read_marker(name)
+    except DataError:
         return None
-    return path if any(_complete(path, s) for s in entry.sources) else None
+    path = data_dir() / entry.target
+    if not manifest.has_manifest(marker):
+        return None
+    source = manifest.source_of(entry, marker)
+    return path if source is not None and complete(path, source) else None
+
+
+def _older_copy(name: str) -> tuple[Path, dict] | None:
+    """A complete prepared copy made by an earlier version (a marker without a manifest), if there is one."""
+    entry = item(name)
+    try:
+        marker = manifest.read_marker(name)
+    except DataError:
+        return None
+    path = data_dir() / entry.target
+    if marker is None or manifest.has_manifest(marker):
+        return None
+    return (path, marker) if any(complete(path, s) for s in entry.sources) else None
 
 
 def mirror_prepared_path(name: str) -> Path | None:
@@ -97,126 +109,154 @@ def mirror_prepared_path(name: str) -> Path | None:
         return None
     for mirror in mirror_dirs():
         for candidate in (mirror / entry.target, mirror / Path(entry.target).name):
-            if any(_complete(candidate, s) for s in archive_sources):
+            if any(complete(candidate, s) for s in archive_sources):
                 return candidate
     return None
 
 
-def _in_mirror(remote: RemoteFile) -> Path | None:
+def _mirror_candidates(remote: RemoteFile) -> list[Path]:
+    """Every copy of `remote` in the mirrors, in the order of DLBOOK_DATA_MIRROR."""
+    found = []
     for mirror in mirror_dirs():
         for rel in (remote.filename, *remote.mirror_paths):
-            candidate = mirror / rel
-            if candidate.is_file():
-                return candidate
-    return None
+            if (mirror / rel).is_file():
+                found.append(mirror / rel)
+    return found
 
 
 # --------------------------------------------------------------------------------------------------
-# Checksums and atomic writes
+# Checksums and downloads
 
 
-def file_digest(path: Path, algorithm: str = "sha256") -> str:
-    """Hex digest of a file, read in chunks."""
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def verify_file(path: Path, remote: RemoteFile, origin: str) -> str:
+def verify_file(path: Path, remote: RemoteFile, origin: str, *, item_name: str | None = None) -> str:
     """Check `path` against the published checksum of `remote`; return its SHA-256.
 
     `origin` says where the file came from, for the error message.
     """
-    sha256 = file_digest(path, "sha256")
-    published = remote.checksum
-    if published is None:
-        return sha256
-    algorithm, expected = published
-    actual = sha256 if algorithm == "sha256" else file_digest(path, algorithm)
-    if actual != expected:
+    try:
+        sha256 = file_digest(path, "sha256")
+        published = remote.checksum
+        actual = sha256 if published is None or published[0] == "sha256" else file_digest(path, published[0])
+    except OSError as error:
+        raise DataError(f"{item_name + ': ' if item_name else ''}{remote.filename} from {origin} cannot be read "
+                        f"({error.strerror or error}); fix or replace that file.") from None
+    if published is not None and actual != published[1]:
+        algorithm, expected = published
         raise DataError(
-            f"{remote.filename} from {origin} failed its {algorithm.upper()} check: expected {expected}, "
-            f"got {actual}. The file is corrupt, truncated or a different version. Delete it (or fix the "
-            f"mirror) and fetch it again with `python -m dlbook.data fetch`."
-        )
+            f"{item_name + ': ' if item_name else ''}{remote.filename} from {origin} failed its {algorithm.upper()} "
+            f"check: expected {expected}, found {actual} ({path.stat().st_size:,} bytes"
+            + (f"; {_what_is(path)}" if _what_is(path) else "") + "). "
+            "It is corrupt, truncated or a different version: replace it with a good copy (or remove it from the "
+            "mirror), then fetch again.")
     return sha256
 
 
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside `path`; whatever is written there is renamed to `path` at the end.
+def _copy_local_url(url: str, output_file: str, pooch_instance: object = None) -> None:
+    """A pooch downloader for file:// URLs (a file shipped in an installed package, or a local copy)."""
+    import urllib.parse
+    import urllib.request
 
-    If the block fails, the temporary file is removed and `path` keeps its old content (or stays
-    absent): a reader never finds a half-written file.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix or ".tmp")
-    os.close(fd)
+    source = urllib.request.url2pathname(urllib.parse.urlparse(url).path)
     try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        handle = open(source, "rb")
+    except OSError as error:  # pooch reports a ValueError as this URL's failure and goes on
+        raise ValueError(f"cannot read {source} ({error.strerror})") from None
+    with handle, open(output_file, "wb") as out:
+        shutil.copyfileobj(handle, out, CHUNK)
 
 
-def write_json_atomic(path: Path, payload: dict, **dump_options: Any) -> None:
-    """Write `payload` as JSON to `path` via a temporary file and a rename: never a half-written file."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(payload, **{"indent": 2, **dump_options}))
-
-
-def _progress(name: str, done: int, total: int | None, started: float, stream=sys.stderr) -> None:
-    elapsed = max(time.monotonic() - started, 1e-6)
-    rate = done / elapsed / 1e6
-    if total:
-        width = 30
-        filled = int(width * done / total)
-        bar = "█" * filled + "·" * (width - filled)
-        text = f"\r{name}: |{bar}| {done / 1e6:6.1f}/{total / 1e6:.1f} MB {rate:5.1f} MB/s"
-    else:
-        text = f"\r{name}: {done / 1e6:6.1f} MB {rate:5.1f} MB/s"
-    stream.write(text)
-    stream.flush()
+def _pooch_hash(remote: RemoteFile) -> str | None:
+    published = remote.checksum
+    return f"{published[0]}:{published[1]}" if published else None
 
 
 def download(remote: RemoteFile, dest: Path, *, progress: bool = True, timeout: float = 60) -> str:
-    """Download `remote` to `dest`, trying its URLs in order; verify; write atomically.
+    """Download `remote` to `dest` with pooch, trying its URLs in order; verify; return the file's SHA-256.
 
-    Returns the file's SHA-256. On any failure nothing is left at `dest` and a `DataError` lists
-    every URL tried and why it failed.
+    pooch streams into a temporary file beside `dest` and gives it its name only once the checksum
+    matches, so `dest` is never a partial or unverified file. A file already at `dest` that passes
+    the checksum is used without a new download. On failure a `DataError` lists every URL tried.
     """
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    import logging
+
+    import pooch
+    import requests
+
     failures = []
-    for url in remote.urls:
-        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-                total = int(response.headers.get("Content-Length") or 0) or remote.size
-                done, started = 0, time.monotonic()
-                for chunk in iter(lambda: response.read(CHUNK), b""):
-                    out.write(chunk)
-                    done += len(chunk)
-                    if progress:
-                        _progress(remote.filename, done, total, started)
-                if progress:
-                    sys.stderr.write("\n")
-            if total and done != total:
-                raise DataError(f"{url}: transfer stopped at {done:,} of {total:,} bytes")
-            sha256 = verify_file(tmp, remote, url)
-            os.replace(tmp, dest)
-            return sha256
-        except (urllib.error.URLError, OSError, ValueError, DataError) as error:
-            failures.append(f"{url}: {error}")
-        finally:
-            tmp.unlink(missing_ok=True)
-    raise DataError(f"could not download {remote.filename}:\n  " + "\n  ".join(failures))
+    dest = Path(dest)
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.INFO if progress else logging.WARNING)
+    try:
+        for url in remote.urls:
+            try:
+                if url.startswith(("http://", "https://")):
+                    downloader = pooch.HTTPDownloader(progressbar=progress, timeout=timeout)
+                elif url.startswith("file:"):
+                    downloader = _copy_local_url
+                else:
+                    downloader = None  # pooch chooses (FTP, SFTP, DOI) or says the protocol is unknown
+                path = pooch.retrieve(url, known_hash=_pooch_hash(remote), fname=dest.name, path=dest.parent,
+                                      downloader=downloader, progressbar=progress)
+                return file_digest(Path(path))
+            except ValueError as error:  # pooch: a checksum mismatch or an unknown protocol
+                found = re.search(r"but got ([0-9a-fA-F]+)", str(error))
+                failures.append(f"{url}: " + (f"the download failed its {remote.checksum[0].upper()} check "
+                                              f"(expected {remote.checksum[1]}, found {found.group(1)}); it was "
+                                              "deleted" if found and remote.checksum else str(error)))
+            except requests.RequestException as error:
+                failures.append(f"{url}: {_short(error)}")
+            except OSError as error:
+                if is_disk_error(error):
+                    raise _disk(error, f"downloading {remote.filename}", dest, remote.size) from None
+                failures.append(f"{url}: {error.strerror or error}")
+    finally:
+        logger.setLevel(level)
+    raise DataError(f"could not download {remote.filename}:\n  " + "\n  ".join(failures or ["no URL is registered"]))
+
+
+def _short(error: Exception) -> str:
+    text = str(error)
+    match = re.search(r"(\d{3} (Client|Server) Error[^:]*)", text)
+    if match:
+        return match.group(1)
+    if "Failed to resolve" in text or "Name or service not known" in text or "NameResolutionError" in text:
+        return "the host cannot be reached (no network, or its name does not resolve)"
+    if "Connection refused" in text:
+        return "connection refused"
+    if "timed out" in text.lower():
+        return "timed out"
+    return text.splitlines()[0][:300]
+
+
+def _disk(error: OSError, what: str, where: Path, needed: int | None = None) -> DiskError:
+    return DiskError(str(disk_error(error, what, where, needed)))
 
 
 # --------------------------------------------------------------------------------------------------
-# Preparing a source into the data directory
+# Unpacking and preparing
+
+
+def _what_is(path: Path, kind: str | None = None) -> str:
+    """What a file that should be an archive or a data file really is, from its first bytes ("" if unremarkable)."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except OSError as error:
+        return f"unreadable ({error.strerror or error})"
+    text = head.lstrip().lower()
+    if size == 0:
+        return "an empty file"
+    if text.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head")) or b"<html" in text:
+        return "an HTML page, not the file (a web page saved in its place, e.g. a login page)"
+    if kind is None:
+        return ""
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "a damaged or truncated zip archive" if kind == "zip" else "a zip archive, not a tar archive"
+    if head.startswith(b"\x1f\x8b"):
+        return "a damaged or truncated gzip file" if kind == "tar" else "a gzip file, not a zip archive"
+    return f"{size:,} bytes that are not a {kind} archive"
 
 
 def _safe_member(name: str) -> bool:
@@ -224,163 +264,323 @@ def _safe_member(name: str) -> bool:
     return not (name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]))
 
 
-def _extract(archive: Path, kind: str, into: Path, members: str | None) -> None:
+_CORRUPT = (zipfile.BadZipFile, tarfile.ReadError, tarfile.CompressionError, tarfile.HeaderError, zlib.error,
+            EOFError, gzip.BadGzipFile, lzma.LZMAError)
+
+
+def _progress_bar(total: int, label: str, progress: bool):
+    from tqdm.auto import tqdm
+
+    # Only on a terminal: in a log, a bar that redraws itself is noise.
+    return tqdm(total=total, desc=label, unit="file", disable=not (progress and sys.stderr.isatty()), leave=False,
+                file=sys.stderr, mininterval=0.5)
+
+
+def _extract(archive: Path, kind: str, into: Path, members: str | None, *, what: str, origin: str,
+             progress: bool = False) -> None:
+    """Unpack `archive` into the staging folder `into`: corrupt archives, unsafe paths and full disks each say so."""
     pattern = re.compile(members) if members else None
+    fix = (f"replace {archive.name} in the mirror with a good copy (or remove it), then fetch again"
+           if not str(archive).startswith(str(data_dir())) else "fetch it again")
     try:
         if kind == "zip":
             with zipfile.ZipFile(archive) as zf:
-                bad = zf.testzip()
-                if bad is not None:
-                    raise DataError(f"archive {archive.name} is corrupt: member {bad} fails its CRC check")
-                for info in zf.infolist():
-                    if not _safe_member(info.filename):
-                        raise DataError(f"archive {archive.name} has an unsafe member path {info.filename!r}")
-                    if pattern is None or pattern.match(info.filename):
-                        zf.extract(info, into)
+                chosen = [i for i in zf.infolist() if pattern is None or pattern.match(i.filename)]
+                unsafe = [i.filename for i in zf.infolist() if not _safe_member(i.filename)]
+                if unsafe:
+                    raise DataError(f"{what}: {archive.name} ({origin}) has an unsafe member path {unsafe[0]!r} "
+                                    f"(it would be written outside its folder); nothing was unpacked. {fix[0].upper() + fix[1:]}.")
+                needed = sum(i.file_size for i in chosen)
+                into.mkdir(parents=True, exist_ok=True)
+                free = shutil.disk_usage(into).free
+                if needed > free:
+                    raise _disk(OSError(28, "No space left on device"), f"{what}: unpacking {archive.name}", into, needed)
+                with _progress_bar(len(chosen), f"unpacking {archive.name}", progress) as bar:
+                    for info in chosen:
+                        zf.extract(info, into)  # reads through the member's CRC-32 check
+                        bar.update(1)
         elif kind == "tar":
             with tarfile.open(archive) as tf:
                 chosen = [m for m in tf.getmembers() if pattern is None or pattern.match(m.name)]
                 tf.extractall(into, members=chosen, filter="data")
         else:
-            raise DataError(f"unknown archive kind {kind!r}")
-    except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as error:
-        raise DataError(
-            f"archive {archive.name} is corrupt or truncated ({error}). Delete it and fetch it again."
-        ) from error
+            raise DataError(f"{what}: unknown archive kind {kind!r} in the registry")
+    except tarfile.FilterError as error:
+        raise DataError(f"{what}: {archive.name} ({origin}) has an unsafe member ({error}); nothing of it is used. "
+                        f"{fix[0].upper() + fix[1:]}.") from None
+    except _CORRUPT as error:
+        raise DataError(f"{what}: {archive.name} ({origin}) is not a readable {kind} archive: it is "
+                        f"{_what_is(archive, kind)} ({error}). It is corrupt, truncated or not the right file: "
+                        f"{fix}.") from None
+    except OSError as error:
+        if is_disk_error(error):
+            raise _disk(error, f"{what}: unpacking {archive.name}", into) from None
+        raise DataError(f"{what}: unpacking {archive.name} ({origin}) failed: {error.strerror or error}. "
+                        "Check the disk that holds the data directory, then fetch again.") from None
 
 
 def _dogs_vs_cats_split(staging: Path, files: list[Path]) -> Path:
     """Build the small split (cat/dog.0–999 train, 1000–1499 validation) from Kaggle's train.zip."""
     out = staging / "prepared"
     ranges = {"train": range(0, 1000), "validation": range(1000, 1500)}
-    with zipfile.ZipFile(files[0]) as zf:
-        for info in zf.infolist():
-            match = re.search(r"(cat|dog)\.(\d+)\.jpg$", info.filename)
-            if not match:
-                continue
-            animal, number = match.group(1), int(match.group(2))
-            for split, numbers in ranges.items():
-                if number in numbers:
-                    target = out / split / f"{animal}s" / f"{animal}.{number}.jpg"
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    with zf.open(info) as src, open(target, "wb") as dst:
-                        shutil.copyfileobj(src, dst)
+    try:
+        with zipfile.ZipFile(files[0]) as zf:
+            for info in zf.infolist():
+                match = re.fullmatch(r"(?:train/)?(cat|dog)\.(\d+)\.jpg", info.filename)
+                if not match:
+                    continue
+                animal, number = match.group(1), int(match.group(2))
+                for split, numbers in ranges.items():
+                    if number in numbers:
+                        target = out / split / f"{animal}s" / f"{animal}.{number}.jpg"
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        with zf.open(info) as src, open(target, "xb") as dst:
+                            shutil.copyfileobj(src, dst)
+    except _CORRUPT as error:
+        raise DataError(f"cats_and_dogs_small: {files[0].name} ({files[0]}) is not Kaggle's train.zip: it is "
+                        f"{_what_is(files[0], 'zip')} ({error}). Download train.zip from "
+                        "https://www.kaggle.com/c/dogs-vs-cats/data again while logged in, and put it in the mirror.") from None
+    if not out.is_dir():
+        raise DataError(f"cats_and_dogs_small: {files[0].name} ({files[0]}) holds no photos named train/cat.N.jpg or "
+                        "train/dog.N.jpg: it is not Kaggle's Dogs vs. Cats train.zip (test1.zip has no labels).")
     return out
 
 
+# Custom preparation steps named by `Source.prepare`: (staging folder, source files) → the built copy.
 PREPARERS: dict[str, Callable[[Path, list[Path]], Path]] = {"dogs_vs_cats_split": _dogs_vs_cats_split}
 
 
-def _prepare(entry: Item, source: Source, files: list[Path], origin: str, digests: dict[str, str]) -> Path:
-    """Turn verified `files` into the prepared copy of `entry`; atomic: all or nothing."""
-    root = data_dir()
-    target = root / entry.target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{Path(entry.target).name}.staging."))
+def _build(entry: Item, source: Source, files: list[Path], staging: Path, origin: str, progress: bool) -> Path:
+    target_name = Path(entry.target).name
+    if source.prepare:
+        if source.prepare not in PREPARERS:
+            raise DataError(f"{entry.name}: the registry names an unknown preparation step {source.prepare!r}")
+        return PREPARERS[source.prepare](staging, files)
+    if source.unpack == "copy":
+        if entry.is_file:
+            built = staging / target_name
+            shutil.copyfile(files[0], built)
+            return built
+        built = staging / "prepared"
+        built.mkdir()
+        for f, remote in zip(files, source.files):
+            shutil.copyfile(f, built / remote.filename)
+        return built
+    unpacked = staging / "unpacked"
+    for f in files:
+        _extract(f, source.unpack, unpacked, source.members, what=entry.name, origin=origin, progress=progress)
+    return unpacked / source.root if source.root else unpacked
+
+
+def _prepare(entry: Item, source: Source, files: list[Path], origin: str, digests: dict[str, str],
+             progress: bool = False) -> Path:
+    """Turn verified `files` into the prepared copy of `entry`; all or nothing. Call with the item's lock held."""
+    target = data_dir() / entry.target
     try:
-        if source.unpack == "copy":
-            if entry.is_file:
-                built = staging / Path(entry.target).name
-                shutil.copyfile(files[0], built)
-            else:
-                built = staging / "prepared"
-                built.mkdir()
-                for f, remote in zip(files, source.files):
-                    shutil.copyfile(f, built / remote.filename)
-        elif source.prepare:
-            built = PREPARERS[source.prepare](staging, files)
-        else:
-            unpacked = staging / "unpacked"
-            for f in files:
-                _extract(f, source.unpack, unpacked, source.members)
-            built = unpacked / source.root if source.root else unpacked
-        if not _complete(built, source):
-            missing = [p for p in source.provides if not (built / p).exists()]
-            raise DataError(f"{entry.name}: the files from {origin} do not have the expected layout (missing {missing})")
-        _remove(target)
-        os.replace(built, target)
-        write_json_atomic(_marker(entry.name), {
-            "item": entry.name, "source": source.note, "origin": origin,
-            "sha256": digests, "prepared": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        })
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}{manifest.STAGING}"))
+    except OSError as error:
+        raise _disk(error, f"{entry.name}: preparing", target.parent) from None
+    try:
+        try:
+            built = _build(entry, source, files, staging, origin, progress)
+            if not complete(built, source):
+                missing = [p for p in source.provides if not (built / p).exists()]
+                raise DataError(f"{entry.name}: {', '.join(f.name for f in files)} from {origin} does not have the "
+                                f"expected layout (missing {', '.join(missing)}): it is not the right file. Replace it, "
+                                "then fetch again.")
+            files_found = manifest.scan(built)
+            counts = manifest.folder_counts(entry, source, built, files_found)
+            expected = dict(source.counts)
+            if expected and counts != expected:
+                shown = "; ".join(f"{k}: {counts.get(k, 0):,} (expected {v:,})" for k, v in expected.items())
+                raise DataError(f"{entry.name}: {', '.join(f.name for f in files)} from {origin} does not hold the "
+                                f"expected files ({shown}): it is a different or damaged archive. Replace it, then "
+                                "fetch again.")
+            manifest.forget(entry.name)
+            if target.exists() or target.is_symlink():
+                os.replace(target, staging / "previous")  # moved aside, then removed with the staging folder
+            os.replace(built, target)
+            manifest.write_record(entry, source, target, origin, digests, files=files_found)
+        except OSError as error:
+            if is_disk_error(error):
+                raise _disk(error, f"{entry.name}: preparing", target.parent) from None
+            raise DataError(f"{entry.name}: preparing it in {target.parent} failed ({error.strerror or error}). "
+                            "Check that disk, then fetch again.") from None
         return target
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    elif path.exists() or path.is_symlink():
-        path.unlink()
+def _record_first_use(entry: Item, source: Source, paths: list[Path], digests: dict[str, str], origin: str) -> None:
+    for remote, path in zip(source.files, paths):
+        if remote.checksum is None and manifest.record_first_use(entry, remote, digests[remote.filename],
+                                                                 path.stat().st_size, origin):
+            print(f"dlbook.data: {entry.name}: no checksum is published for {remote.filename}; its SHA-256 "
+                  f"{digests[remote.filename]} is recorded in {manifest.record_path()}, and later copies are held "
+                  "to it.", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------------------------------
 # The public entry points
 
 
-def locate(name: str, *, download_missing: bool = True, progress: bool = True) -> Path:
+def locate(name: str, *, download_missing: bool = True, progress: bool = True, force: bool = False) -> Path:
     """The path of item `name`'s prepared copy, fetching and preparing it if needed.
 
-    Raises `DataError` naming every place looked in, and how to supply the item, when nothing resolves.
+    With `force`, the prepared copy is made again from its source. Raises `DataError` naming every
+    place looked in, and how to supply the item, when nothing resolves.
     """
     entry = item(name)
-    found = prepared_path(name)
-    if found is not None:
-        return found
-    found = mirror_prepared_path(name)
-    if found is not None:
-        return found
+    if not force:
+        found = prepared_path(name)
+        if found is not None:
+            return found
+        older = _older_copy(name)
+        if older is None:
+            found = mirror_prepared_path(name)
+            if found is not None:
+                return found
+    try:
+        writable_data_dir()
+    except DataError as error:
+        older = None if force else _older_copy(name)
+        if older is not None:  # a read-only data directory with an older copy: use it as it is
+            return older[0]
+        raise DataError(f"{name}: {error}") from None
+    with item_lock(name):
+        return _locate_locked(entry, download_missing=download_missing, progress=progress, force=force)
 
-    looked = [f"prepared copy: {data_dir() / entry.target} (not there)"]
+
+def _locate_locked(entry: Item, *, download_missing: bool, progress: bool, force: bool) -> Path:
+    name = entry.name
+    if not force:
+        found = prepared_path(name)  # another process may have prepared it while this one waited
+        if found is not None:
+            return found
+        older = _older_copy(name)
+        if older is not None:
+            problems, note = manifest.adopt(entry, *older)
+            if not problems:
+                print(f"dlbook.data: {name}: adopted the copy prepared by an earlier version ({note}); "
+                      "its manifest is written.", file=sys.stderr)
+                return older[0]
+            print(f"dlbook.data: {name}: the copy prepared by an earlier version does not pass its checks "
+                  f"({problems[0]}{' …' if len(problems) > 1 else ''}); preparing it again.", file=sys.stderr)
+    _clean_item(entry)
+    looked = [f"prepared copy: {data_dir() / entry.target} "
+              + ("(kept as it is: --force prepares it again from a source)" if force else "(not there)")]
     mirrors = mirror_dirs()
     if not mirrors:
         looked.append("local mirror: DLBOOK_DATA_MIRROR is not set")
-    for source in entry.sources:
-        located = [_in_mirror(f) for f in source.files]
-        if mirrors and all(located):
-            digests = {f.filename: verify_file(p, f, f"the mirror ({p})") for f, p in zip(source.files, located)}
-            return _prepare(entry, source, located, f"mirror {located[0].parent}", digests)
-        for mirror in mirrors:
-            names = ", ".join(f.filename for f in source.files)
-            looked.append(f"mirror {mirror}: no {names}")
+    rejected: list[str] = []
 
+    # Local sources: every mirror, every source, every copy of each file.
+    for source in entry.sources:
+        chosen, digests, missing = [], {}, []
+        for remote in source.files:
+            good = None
+            for candidate in _mirror_candidates(remote):
+                try:
+                    digest = verify_file(candidate, remote, f"the mirror ({candidate})", item_name=name)
+                    if remote.checksum is None:
+                        manifest.check_recorded(entry, remote, digest, candidate.stat().st_size, str(candidate))
+                    good = candidate
+                    digests[remote.filename] = digest
+                    break
+                except DataError as error:
+                    rejected.append(str(error))
+            if good is None:
+                missing.append(remote.filename)
+            chosen.append(good)
+        if missing:
+            for mirror in mirrors:
+                looked.append(f"mirror {mirror}: no usable {' + '.join(f.filename for f in source.files)}")
+            continue
+        origin = f"mirror {chosen[0].parent}" if chosen else "an installed package"
+        try:
+            prepared = _prepare(entry, source, chosen, origin, digests, progress)
+        except DiskError:
+            raise
+        except DataError as error:
+            rejected.append(str(error))
+            continue
+        _record_first_use(entry, source, chosen, digests, origin)
+        _report_rejected(name, rejected, prepared)
+        return prepared
+
+    # Downloads, from the sources that need no login.
     errors = []
     if download_missing:
         for source in entry.sources:
-            if not all(f.urls for f in source.files) or any(f.manual for f in source.files):
+            if not source.files or not all(f.urls for f in source.files) or any(f.manual for f in source.files):
                 continue
-            downloads = data_dir() / ".downloads"
+            folder = downloads_dir(name)
             try:
-                digests = {}
-                paths = []
+                digests, paths = {}, []
                 for remote in source.files:
-                    dest = downloads / remote.filename
-                    if remote.checksum is None:
-                        print(f"note: no checksum is published for {remote.filename}; it is checked by its "
-                              "layout and its SHA-256 is recorded", file=sys.stderr)
+                    dest = folder / remote.filename
                     digests[remote.filename] = download(remote, dest, progress=progress)
+                    if remote.checksum is None:
+                        manifest.check_recorded(entry, remote, digests[remote.filename], dest.stat().st_size,
+                                                remote.urls[0])
                     paths.append(dest)
-                prepared = _prepare(entry, source, paths, source.files[0].urls[0], digests)
-                for p in paths:
-                    p.unlink(missing_ok=True)
-                return prepared
+                prepared = _prepare(entry, source, paths, source.files[0].urls[0], digests, progress)
+            except DiskError:
+                raise
             except DataError as error:
                 errors.append(str(error))
-        looked.append("download: " + ("; ".join(errors) if errors else "no downloadable source"))
+                for remote in source.files:  # a file that failed to unpack or was refused is not kept
+                    if not _verified_download(folder / remote.filename, remote):
+                        (folder / remote.filename).unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only when empty
+                continue
+            _record_first_use(entry, source, paths, digests, source.files[0].urls[0])
+            shutil.rmtree(folder, ignore_errors=True)
+            _report_rejected(name, rejected, prepared)
+            return prepared
+        looked.append("download: " + ("\n    ".join(e.replace("\n", "\n    ") for e in errors) if errors
+                                      else "no source can be downloaded without a login"))
     else:
         looked.append("download: not attempted (offline)")
 
     manual = [f.manual for s in entry.sources for f in s.files if f.manual]
-    canonical = [u for s in entry.sources for f in s.files for u in f.urls[:1]]
+    origin = entry.login_free_origin()
     how = (
-        f"Supply it by pointing DLBOOK_DATA_MIRROR at a folder holding one of: "
-        + "; ".join(" + ".join(f.filename for f in s.files) for s in entry.sources)
-        + (f" (origin: {canonical[0]})" if canonical else "")
-        + (f". {manual[0]}" if manual else "")
-        + ". Then run `python -m dlbook.data fetch " + name + "`."
+        "Supply it by pointing DLBOOK_DATA_MIRROR at a folder holding one of: "
+        + "; ".join(" + ".join(f.filename for f in s.files) for s in entry.sources if s.files)
+        + (f" (origin: {origin[1].urls[0]})" if origin else "")
+        + (f". {manual[0].rstrip('.')}" if manual else "")
+        + f". Then run `python -m dlbook.data fetch {name}`."
     )
-    raise DataError(f"cannot find {name} ({entry.title}). Looked in:\n  - " + "\n  - ".join(looked) + "\n" + how)
+    problems = "".join(f"\n  ! {p}" for p in rejected)
+    raise DataError(f"cannot find {name} ({entry.title}). Looked in:\n  - " + "\n  - ".join(looked)
+                    + (f"\nRefused:{problems}" if problems else "") + "\n" + how)
+
+
+def _verified_download(path: Path, remote: RemoteFile) -> bool:
+    """A complete download that passed its published checksum: worth keeping for the next try."""
+    if remote.checksum is None or not path.is_file():
+        return False
+    try:
+        verify_file(path, remote, str(path))
+    except DataError:
+        return False
+    return True
+
+
+def _report_rejected(name: str, rejected: list[str], used: Path) -> None:
+    for problem in rejected:
+        print(f"dlbook.data: {name}: skipped a bad copy and used another one ({used}):\n  {problem}", file=sys.stderr)
+
+
+def _clean_item(entry: Item) -> None:
+    """Remove an interrupted preparation's staging folders and partial downloads (the item's lock is held)."""
+    for leftover in manifest.leftovers():
+        if leftover.item == entry.name and "complete download" not in leftover.what:
+            with contextlib.suppress(OSError):
+                manifest._remove(leftover.path)
 
 
 def fetch(names: Iterable[str], *, progress: bool = True) -> dict[str, Path]:
@@ -389,46 +589,65 @@ def fetch(names: Iterable[str], *, progress: bool = True) -> dict[str, Path]:
 
 
 def verify(name: str) -> list[str]:
-    """Problems with item `name`'s prepared copy (empty when it is sound).
+    """Problems with item `name`'s prepared copy (empty when it is sound, or not prepared at all).
 
-    Single files are re-hashed against the registry (or against the SHA-256 recorded when they were
-    prepared); folders are checked for their layout and their marker.
+    Every file is compared with the manifest written when the copy was prepared (size and SHA-256);
+    single files are also checked against the checksum their origin publishes.
     """
-    entry = item(name)
-    path = prepared_path(name) or mirror_prepared_path(name)
+    return check(name).problems
+
+
+def check(name: str) -> manifest.Check:
+    """The full outcome of verifying item `name` (see `dlbook.data.manifest.Check`)."""
+    item(name)
+    path = prepared_path(name)
     if path is None:
-        return [f"{name}: not prepared (run `python -m dlbook.data fetch {name}`)"]
-    problems = []
-    marker = _marker(name)
-    recorded = json.loads(marker.read_text()).get("sha256", {}) if marker.is_file() else {}
-    if entry.is_file:
-        remote = entry.sources[0].files[0]
+        older = _older_copy(name)
+        if older is not None:
+            path = older[0]
+    if path is None:
         try:
-            sha = verify_file(path, remote, str(path))
-            if remote.checksum is None and recorded.get(remote.filename) not in (None, sha):
-                problems.append(f"{name}: SHA-256 changed since it was prepared")
-        except DataError as error:
-            problems.append(str(error))
-    else:
-        # A folder of files used as they are (MNIST) is re-hashed; an unpacked archive is checked by layout.
-        source = next((s for s in entry.sources if s.unpack == "copy" and _complete(path, s)), None)
-        for remote in source.files if source else ():
-            try:
-                verify_file(path / remote.filename, remote, str(path))
-            except DataError as error:
-                problems.append(str(error))
-    return problems
+            has_marker = manifest.read_marker(name) is not None
+        except DataError:
+            has_marker = True
+        mirror = None if has_marker else mirror_prepared_path(name)
+        if mirror is not None:
+            return manifest.check(name, mirror, mirror_copy=True)
+        if has_marker:
+            path = data_dir() / item(name).target
+            return manifest.check(name, path if path.exists() else None)
+    return manifest.check(name, path)
+
+
+def provenance(name: str) -> str:
+    """One line naming the source item `name`'s prepared copy came from, with its file counts.
+
+    For a chapter to say what it trained on, e.g. `glue("photos_source", data.provenance("cats_and_dogs_small"))`.
+    Read from the marker written when the copy was prepared; raises `DataError` when it is not prepared.
+    """
+    older = _older_copy(name)
+    path = prepared_path(name) or (older[0] if older else None) or mirror_prepared_path(name)
+    if path is None:
+        raise DataError(f"{name} is not prepared, so it has no provenance yet; call dlbook.data.locate({name!r}) or "
+                        f"run `python -m dlbook.data fetch {name}` first.")
+    return manifest.provenance(name, path)
 
 
 def status(name: str) -> str:
-    """A one-word status for `list`: prepared, mirror, or missing."""
+    """A short status for `list`: prepared, mirror, or missing."""
     if prepared_path(name):
         return "prepared"
+    if _older_copy(name):
+        return "prepared (no manifest)"
+    try:
+        manifest.read_marker(name)
+    except DataError:
+        return "broken marker"
     if mirror_prepared_path(name):
         return "mirror (prepared copy)"
     entry = item(name)
     for source in entry.sources:
-        if mirror_dirs() and all(_in_mirror(f) for f in source.files):
+        if source.files and mirror_dirs() and all(_mirror_candidates(f) for f in source.files):
             return "mirror"
     return "missing"
 
