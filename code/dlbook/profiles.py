@@ -104,14 +104,15 @@ LESSONS: dict[int, Lesson] = {
         title="Dense networks on MNIST",
         slug="01-dense-networks",
         # Quick: a third of the training images; twenty epochs so that overfitting shows plainly in
-        # the curves; about 20 s of training on two CPU cores.
+        # the curves; about 20 s of training on two CPU cores. `unscaled_epochs`: the exercise that
+        # trains on raw pixels (0-255) to show what scaling prevents.
         quick=Budget(train_samples=20_000, validation_samples=5_000, test_samples=None,
                      epochs=20, batch_size=128, data=("mnist",),
-                     extra={"hidden_units": 512}),
+                     extra={"hidden_units": 512, "unscaled_epochs": 3}),
         # Full: the course's 60,000 images (10,000 held out for validation) and twenty epochs.
         full=Budget(train_samples=50_000, validation_samples=10_000, test_samples=None,
                     epochs=20, batch_size=128, data=("mnist",),
-                    extra={"hidden_units": 512}),
+                    extra={"hidden_units": 512, "unscaled_epochs": 3}),
     ),
     2: Lesson(
         number=2,
