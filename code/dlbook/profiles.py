@@ -155,20 +155,26 @@ LESSONS: dict[int, Lesson] = {
         number=4,
         title="Data augmentation and dropout",
         slug="04-augmentation",
-        # Quick: Lesson 3's model on half of its training photos (regularization matters most when data
-        # is scarce, and each of the five runs costs half); four runs (baseline, augmentation, dropout,
-        # both) of twelve epochs, and the dropout rates of the tuning grid (a rate one of the four runs
-        # used is reused, so the grid costs one more run). Too few epochs for the regularized runs to
-        # reach their best: the chapter says so from the numbers.
-        quick=Budget(train_samples=1_000, validation_samples=500, test_samples=500,
-                     epochs=12, batch_size=32, image_size=(32, 32), data=("cats_and_dogs_small",),
+        # Quick: all 2,000 training photos at 32×32 and up to fifty epochs for two runs, the baseline
+        # and augmentation + dropout, each stopped `patience` epochs after its lowest validation loss
+        # (the regularized run needs most of the fifty; the baseline overfits after about ten, so it
+        # stops after about 25). Fifty epochs each take about 26 s + 42 s on two idle cores. Over three
+        # seeds the regularized run's lowest validation loss was 0.05-0.07 below the baseline's, its
+        # validation accuracy at the best epoch 2-7 points above. The single-regularizer runs and the
+        # dropout-rate grid are exercises that run only when `exercise_epochs` > 0.
+        quick=Budget(train_samples=2_000, validation_samples=500, test_samples=500,
+                     epochs=50, batch_size=32, image_size=(32, 32), data=("cats_and_dogs_small",),
                      extra={"filters": (16, 32, 64), "dense_units": 64, "learning_rate": 1e-3,
-                            "dropout_rate": 0.5, "dropout_rates": (0.0, 0.25, 0.5)}),
-        # Full: the course's 180×180 photos and a hundred epochs, which a regularized model needs.
+                            "dropout_rate": 0.5, "patience": 15, "exercise_epochs": 0, "dropout_rates": ()}),
+        # Full: the course's 180×180 photos and a hundred epochs, which a regularized model needs; the
+        # exercises' runs (augmentation only, dropout only, three more dropout rates) run too.
         full=Budget(train_samples=2_000, validation_samples=500, test_samples=500,
                     epochs=100, batch_size=32, image_size=(180, 180), data=("cats_and_dogs_small",),
                     extra={"filters": (32, 64, 128, 128), "dense_units": 512, "learning_rate": 1e-4,
-                           "dropout_rate": 0.5, "dropout_rates": (0.0, 0.25, 0.5, 0.75)}),
+                           "dropout_rate": 0.5, "patience": 20, "exercise_epochs": 100,
+                           "dropout_rates": (0.0, 0.25, 0.5, 0.75)}),
+        # A smoke run makes every exercise run too (one epoch each), but tries only two dropout rates.
+        smoke={"dropout_rates": (0.25, 0.5)},
     ),
     5: Lesson(
         number=5,
