@@ -94,3 +94,41 @@ def test_zoom_pairs_and_flips_follow_the_legacy_conventions():
 def test_settings_the_layers_cannot_express_are_clear_errors(arguments, message):
     with pytest.raises(ValueError, match=message):
         augmentation.from_image_data_generator(**arguments)
+
+
+def _draws(layer: keras.layers.Layer, images: np.ndarray, key: str) -> np.ndarray:
+    """The random numbers a layer draws for one batch (its transformation, not the images)."""
+    transformation = layer.get_random_transformation(images, training=True)
+    return keras.ops.convert_to_numpy(transformation[key]).ravel()
+
+
+def test_every_random_layer_of_a_seeded_block_has_its_own_seed():
+    block = augmentation.from_image_data_generator(
+        rotation_range=40, width_shift_range=0.2, height_shift_range=0.2, shear_range=20, zoom_range=0.2,
+        horizontal_flip=True, seed=3)
+    seeds = [layer.get_config()["seed"] for layer in block.layers]
+    assert seeds == [3, 4, 5, 6, 7]
+    unseeded = augmentation.from_image_data_generator(rotation_range=40, zoom_range=0.2)
+    assert [layer.get_config()["seed"] for layer in unseeded.layers] == [None, None]
+
+
+def test_layers_of_one_block_draw_independent_random_numbers():
+    """With one shared seed, rotation and zoom drew the same stream: every angle fixed its image's zoom."""
+    images = _photo_batch(64)
+    rotation, zoom = augmentation.from_image_data_generator(rotation_range=40, zoom_range=0.2, seed=3).layers
+    angles, zooms = _draws(rotation, images, "angle"), _draws(zoom, images, "height_zoom")[:64]
+    # Rank correlation: 1 (or -1) if one draw determines the other, near 0 if independent.
+    ranks = [np.argsort(np.argsort(values)) for values in (angles, zooms)]
+    assert abs(np.corrcoef(*ranks)[0, 1]) < 0.5
+    # The failure this guards against, made on purpose: two layers given one seed.
+    same_seed = (keras.layers.RandomRotation(40 / 360, seed=3), keras.layers.RandomZoom(0.2, seed=3))
+    tied = [np.argsort(np.argsort(_draws(layer, images, key)[:64])) for layer, key in zip(same_seed, ("angle", "height_zoom"))]
+    assert abs(np.corrcoef(*tied)[0, 1]) > 0.99
+
+
+def test_a_seeded_block_is_reproducible():
+    images = _photo_batch(8)
+    first = augmentation.from_image_data_generator(rotation_range=30, zoom_range=0.2, horizontal_flip=True, seed=5)
+    second = augmentation.from_image_data_generator(rotation_range=30, zoom_range=0.2, horizontal_flip=True, seed=5)
+    assert np.allclose(keras.ops.convert_to_numpy(first(images, training=True)),
+                       keras.ops.convert_to_numpy(second(images, training=True)))

@@ -47,3 +47,50 @@ def test_the_regularized_variants_add_what_they_say(chapter):
     penalized = [layer for layer in l2.layers if getattr(layer, "kernel_regularizer", None) is not None]
     # Both convolutions and the hidden Dense layer are penalized, not the output unit.
     assert [type(layer).__name__ for layer in penalized] == ["Conv2D", "Conv2D", "Dense"]
+
+
+def _recipe(root) -> str:
+    """The code block of the solution of ex-3-own-folder: the whole own-folder recipe."""
+    text = (root / "book" / "lessons" / CHAPTER).read_text(encoding="utf-8")
+    solution = text.split(":::{solution} ex-3-own-folder", 1)[1].split("\n:::\n", 1)[0]
+    blocks = solution.split("```python\n")
+    assert len(blocks) == 2, "the solution should hold exactly one code block, the recipe"
+    return blocks[1].split("\n```", 1)[0]
+
+
+def _replace_line(code: str, name: str, value: str) -> str:
+    lines = code.splitlines()
+    matches = [i for i, line in enumerate(lines) if line.startswith(f"{name} = ")]
+    assert len(matches) == 1, f"the recipe should set {name} once, at the top"
+    lines[matches[0]] = f"{name} = {value}"
+    return "\n".join(lines)
+
+
+def test_the_own_folder_recipe_runs_on_its_own_on_a_new_folder(root, tmp_path, monkeypatch):
+    """A reader copies only the recipe (plus dlbook) and points it at a folder of three classes."""
+    from PIL import Image
+    import numpy as np
+
+    monkeypatch.setenv("DLBOOK_DATA_DIR", str(tmp_path / "data"))  # the checked copy goes here
+    folder = tmp_path / "my photos"
+    rng = np.random.default_rng(0)
+    for index, name in enumerate(["maple", "oak", "pine"]):
+        (folder / name).mkdir(parents=True)
+        for i in range(10):
+            pixels = rng.integers(0, 80, size=(40, 50, 3), dtype=np.uint8)
+            pixels[..., index] += 150  # each class has its own dominant colour
+            Image.fromarray(pixels).save(folder / name / f"{name}_{i}.jpg")
+    (folder / "oak" / "notes.txt").write_text("not a photo")
+    before = sorted(path.name for path in folder.rglob("*"))
+
+    code = _replace_line(_recipe(root), "directory", f"Path({str(folder)!r})")
+    code = _replace_line(code, "image_size", "(24, 24)")
+    code = _replace_line(code, "epochs", "2")
+    namespace: dict = {}
+    exec(compile(code, "ex-3-own-folder recipe", "exec"), namespace)
+
+    assert namespace["class_names"] == ["maple", "oak", "pine"]
+    assert namespace["model"].output_shape == (None, 3)
+    assert 1 <= len(namespace["history"].history["loss"]) <= 2
+    assert 0.0 <= namespace["validation_accuracy"] <= 1.0
+    assert sorted(path.name for path in folder.rglob("*")) == before  # nothing written into the reader's folder

@@ -53,3 +53,15 @@ def test_comparison_panels_draw_one_labelled_panel_per_row():
     labels = [text.get_text() for text in visible[1].texts]
     assert labels == [" 2.9", " 3.4"] and visible[1].get_xlabel() == "test MAE (°C)"
     assert [t.get_text() for t in visible[0].texts] == [" 97.0%", " 97.8%"]
+
+
+def test_compare_runs_marks_each_runs_best_epoch_in_its_colour():
+    falling = {"loss": [0.7, 0.5, 0.4, 0.3], "val_loss": [0.7, 0.6, 0.55, 0.5]}
+    turning = {"loss": [0.7, 0.5, 0.3, 0.1], "val_loss": [0.7, 0.5, 0.6, 0.9]}
+    figure = plots.compare_runs({"regularized": falling, "baseline": turning}, metrics=("loss",),
+                                mark_best="val_loss")
+    ax = figure.axes[0]
+    marks = {(line.get_color(), float(line.get_xdata()[0])) for line in ax.lines if line.get_linestyle() == ":"}
+    assert marks == {(plots.OKABE_ITO[0], 4.0), (plots.OKABE_ITO[1], 2.0)}  # epochs count from 1
+    diamonds = [line for line in ax.lines if line.get_marker() == "D"]
+    assert sorted(float(line.get_ydata()[0]) for line in diamonds) == [0.5, 0.5]

@@ -9,12 +9,23 @@ number for number. `from_image_data_generator` does the translation, one layer p
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import keras
 
 FILL_MODES = ("constant", "nearest", "reflect", "wrap")
+
+
+def layer_seeds(seed: int | None) -> Iterator[int | None]:
+    """Seeds for the random layers of one augmentation block: `seed`, `seed + 1`, `seed + 2`, ...
+
+    Each random layer needs a seed of its own. Layers given the same seed draw the same random
+    numbers, so, for example, the rotation angle and the zoom factor of every image would move
+    together instead of independently. `None` (no seed) stays `None` for every layer.
+    """
+    return itertools.repeat(None) if seed is None else itertools.count(seed)
 
 
 def _fraction(name: str, value: float) -> float:
@@ -49,29 +60,32 @@ def from_image_data_generator(*, rotation_range: float = 0, width_shift_range: f
       generator's default was `"nearest"`; the layers default to `"reflect"`, so it is always passed.
 
     `rescale` has no place here: it is `keras.layers.Rescaling`, and belongs in every model, not
-    only in the augmented training path.
+    only in the augmented training path. `seed` makes the block reproducible: its layers get the
+    seeds `seed`, `seed + 1`, ... (`layer_seeds`), one each.
     """
     if fill_mode not in FILL_MODES:
         raise ValueError(f"fill_mode={fill_mode!r} is not one of {', '.join(FILL_MODES)}")
     fill = {"fill_mode": fill_mode, "fill_value": float(cval)}
+    seeds = layer_seeds(seed)
     layers: list[keras.layers.Layer] = []
     if horizontal_flip or vertical_flip:
         mode = "horizontal_and_vertical" if horizontal_flip and vertical_flip else (
             "horizontal" if horizontal_flip else "vertical")
-        layers.append(keras.layers.RandomFlip(mode, seed=seed))
+        layers.append(keras.layers.RandomFlip(mode, seed=next(seeds)))
     if rotation_range:
         if not 0 < rotation_range <= 180:
             raise ValueError(f"rotation_range={rotation_range} must be a number of degrees between 0 and 180")
-        layers.append(keras.layers.RandomRotation(rotation_range / 360, seed=seed, **fill))
+        layers.append(keras.layers.RandomRotation(rotation_range / 360, seed=next(seeds), **fill))
     if width_shift_range or height_shift_range:
         layers.append(keras.layers.RandomTranslation(
             _fraction("height_shift_range", height_shift_range), _fraction("width_shift_range", width_shift_range),
-            seed=seed, **fill))
+            seed=next(seeds), **fill))
     if shear_range:
         if not 0 < shear_range < 45:
             raise ValueError(f"shear_range={shear_range} is an angle in degrees; RandomShear covers angles "
                              "below 45 (a shear of more than the image's own height)")
-        layers.append(keras.layers.RandomShear(x_factor=math.tan(math.radians(shear_range)), seed=seed, **fill))
+        layers.append(keras.layers.RandomShear(x_factor=math.tan(math.radians(shear_range)), seed=next(seeds),
+                                                 **fill))
     if isinstance(zoom_range, (int, float)):
         if not 0 <= zoom_range < 1:
             raise ValueError(f"zoom_range={zoom_range} must be between 0 and 1 (scale factors 1 - z to 1 + z)")
@@ -82,7 +96,7 @@ def from_image_data_generator(*, rotation_range: float = 0, width_shift_range: f
             raise ValueError(f"zoom_range={list(zoom_range)} must be two positive scale factors, lower first")
         zoom = (lower - 1, upper - 1) if (lower, upper) != (1.0, 1.0) else None
     if zoom is not None:
-        layers.append(keras.layers.RandomZoom(height_factor=zoom, width_factor=zoom, seed=seed, **fill))
+        layers.append(keras.layers.RandomZoom(height_factor=zoom, width_factor=zoom, seed=next(seeds), **fill))
     return keras.Sequential(layers, name="augmentation")
 
 

@@ -318,13 +318,16 @@ def search_space_plot(x_values: Sequence[float], y_values: Sequence[float], scor
 
 
 def compare_runs(histories: Mapping[str, Mapping[str, Sequence[float]]],
-                 metrics: Sequence[str] = ("accuracy", "loss"), smoothing: float | None = None) -> plt.Figure:
+                 metrics: Sequence[str] = ("accuracy", "loss"), smoothing: float | None = None,
+                 mark_best: str | None = None) -> plt.Figure:
     """Several training runs on shared axes: one panel per metric, one colour per run.
 
     `histories` maps a run's name to its `fit(...).history`. Validation curves are solid lines,
     training curves dashed lines in the same colour, so runs are told apart by colour and the two
     data sets by line style (and not by colour alone). With `smoothing`, every curve is drawn as its
-    exponential moving average, and the raw validation values as faint dots behind it.
+    exponential moving average, and the raw validation values as faint dots behind it. `mark_best`
+    (e.g. `"val_loss"`) draws a dotted vertical line in each run's colour at the epoch where that
+    series is lowest (for a loss) or highest, and a larger marker on the curve there.
     """
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.6), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
@@ -339,6 +342,13 @@ def compare_runs(histories: Mapping[str, Mapping[str, Sequence[float]]],
                     ax.plot(epochs, shown(values), "-", color=colour, linewidth=1.8, label=name)
                 else:
                     ax.plot(epochs, values, "-o", color=colour, markersize=3, label=name)
+            if mark_best and mark_best in history:
+                series = np.asarray(history[mark_best])
+                best = int(np.argmin(series) if "loss" in mark_best else np.argmax(series))
+                ax.axvline(best + 1, color=colour, linestyle=":", linewidth=1.2)
+                if f"val_{metric}" in history:
+                    ax.plot([best + 1], [history[f"val_{metric}"][best]], "D", color=colour, markersize=6,
+                            markeredgecolor="black")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric.replace("_", " "))
         what = " (smoothed)" if smoothing else ""
