@@ -21,6 +21,7 @@ LESSON_3 = "lessons/03-convnets"
 LESSON_4 = "lessons/04-augmentation"
 LESSON_5 = "lessons/05-pretrained-convnets"
 LESSON_6 = "lessons/06-visualizing-convnets"
+LESSON_7 = "lessons/07-autoencoders-gans"
 LESSON_10 = "lessons/10-time-series"
 
 
@@ -250,6 +251,7 @@ def test_every_chapter_with_a_test_accuracy_records_it_for_the_results_page(buil
 # The figures each chapter shows at least (Lesson 4's two runs share one comparison plot).
 MINIMUM_FIGURES = {LESSON_1: 4, LESSON_2: 5, LESSON_3: 6, LESSON_4: 2, LESSON_5: 4, LESSON_6: 8,
                    LESSON_10: 7}
+MINIMUM_FIGURES[LESSON_7] = 11
 
 
 def test_every_chapter_is_listed_with_its_figures():
@@ -288,6 +290,9 @@ TERM_LINKS = {
     LESSON_10: (20, ("Time-series", "Lookback", "Delay", "Data-generator", "Naive-baseline", "Mean-absolute-error",
                      "GRU", "Recurrent-dropout", "Bidirectional-RNN", "Conv1D")),
 }
+TERM_LINKS[LESSON_7] = (25, ("Autoencoder", "Encoder-and-decoder", "Latent-space", "Convolutional-autoencoder",
+                             "Reconstruction-loss", "Adam", "GAN", "Generator-network", "Discriminator-network",
+                             "Mode-collapse", "Custom-training-step"))
 
 
 @pytest.mark.parametrize("name, minimum, required", [(name, *spec) for name, spec in TERM_LINKS.items()])
@@ -353,3 +358,49 @@ def test_lesson_10_cites_the_gru_bidirectional_and_dropout_papers(build):
     for source in ("Cho et al., 2014", "Hochreiter and Schmidhuber, 1997", "Schuster and Paliwal, 1997",
                    "Gal and Ghahramani, 2016"):
         assert any(source in citation for citation in citations), (source, citations)
+
+
+# --- Lesson 7: autoencoders and GANs ---------------------------------------------------------------
+
+LESSON_7_RESULTS = {"autoencoder_test_bce": "conv_test_loss", "dense_autoencoder_test_bce": "dense_test_loss",
+                    "mean_image_test_bce": "mean_image_loss", "classifier_test_accuracy": "classifier_accuracy",
+                    "gan_top3_class_share": "top3_share", "gan_classes_missing": "missing_classes"}
+
+
+def test_lesson_7_prose_shows_the_numbers_of_the_run(build):
+    text = prose(build, LESSON_7)
+    values = glued_values(build, LESSON_7)
+    floor, conv, dense, mean = (float(values[key]) for key in ("floor_loss", "conv_test_loss", "dense_test_loss",
+                                                               "mean_image_loss"))
+    assert floor < conv < dense < mean  # what the page's guards claim, in the numbers it shows
+    # A glued value is followed by a space in the page's text, also before punctuation.
+    assert f"the mean image scores {mean:.4f} , and a perfect copy {floor:.4f} ," in text
+    assert f"closes {float(values['conv_gap_closed']):.0%} of that gap (loss {conv:.4f} )" in text
+    accuracy = float(values["classifier_accuracy"])
+    assert 0.95 < accuracy <= 1.0 and f"recognises {accuracy:.1%} of the real test digits" in text
+    top3 = float(values["top3_share"])
+    assert 0.3 <= top3 <= 1.0 and f"take {top3:.0%} , where a generator that covers every digit equally" in text
+    steps = values["gan_steps"].strip("'\"")
+    assert f"After {steps} steps" in text and f"after {steps} steps here" in text
+    assert "ran in the quick profile" in text
+    # The loss table is a rendered table with the four reconstructions, not Markdown source.
+    tables = [t for t in page(build, LESSON_7).select("article table") if "gap closed" in t.get_text()]
+    assert len(tables) == 1
+    rows = [row.select("td")[0].get_text(strip=True) for row in tables[0].select("tbody tr")]
+    assert rows == ["mean training image", "dense autoencoder", "convolutional autoencoder", "perfect copy"]
+
+
+def test_lesson_7_records_its_results_for_the_results_page(build):
+    record = json.loads((build.parent / "results" / "quick" / "lesson-07.json").read_text())
+    values = glued_values(build, LESSON_7)
+    metrics = record["metrics"]
+    assert set(metrics) == set(LESSON_7_RESULTS) | {"gan_steps"}
+    for key, glued in LESSON_7_RESULTS.items():
+        assert metrics[key] == pytest.approx(float(values[glued])), key
+    assert metrics["gan_steps"] == int(values["gan_steps"].strip("'\"").replace(",", ""))
+    assert 0 <= metrics["gan_classes_missing"] <= 10 and isinstance(metrics["gan_classes_missing"], int)
+
+
+def test_lesson_7_links_back_to_lesson_6_for_grad_cam(build):
+    links = page(build, LESSON_7).select('article a[href*="06-visualizing-convnets"]')
+    assert links, "Lesson 7 should send Grad-CAM readers to Lesson 6"

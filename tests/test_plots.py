@@ -65,3 +65,24 @@ def test_compare_runs_marks_each_runs_best_epoch_in_its_colour():
     assert marks == {(plots.OKABE_ITO[0], 4.0), (plots.OKABE_ITO[1], 2.0)}  # epochs count from 1
     diamonds = [line for line in ax.lines if line.get_marker() == "D"]
     assert sorted(float(line.get_ydata()[0]) for line in diamonds) == [0.5, 0.5]
+
+
+def test_image_rows_draws_one_strip_per_row_on_one_intensity_scale():
+    rows = {"input": np.zeros((4, 5, 5, 1)), "reconstruction": np.ones((3, 5, 5)), "missing": np.zeros((0, 5, 5))}
+    figure = plots.image_rows(rows, column_titles=["a", "b", "c", "d"], gap=2)
+    axes = figure.axes
+    assert [ax.get_ylabel() for ax in axes] == ["input", "reconstruction", "missing"]
+    assert [text.get_text() for text in axes[0].texts] == ["a", "b", "c", "d"]
+    strip = axes[1].images[0].get_array()
+    assert strip.shape == (5, 4 * 5 + 3 * 2) and axes[1].images[0].get_clim() == (0.0, 1.0)
+    # Three images of ones, then a blank (masked) place where the fourth would be; gaps are masked too.
+    assert strip[:, :5].min() == 1.0 and strip.mask[:, 5:7].all() and strip.mask[:, 21:].all()
+    assert strip.mask[:, :5].sum() == 0
+    assert axes[2].images[0].get_array().mask.all()  # an empty row stays blank
+
+
+def test_image_rows_rejects_images_of_different_sizes():
+    import pytest
+
+    with pytest.raises(ValueError, match="one size"):
+        plots.image_rows({"a": np.zeros((2, 5, 5)), "b": np.zeros((2, 6, 6))})

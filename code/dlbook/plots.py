@@ -96,6 +96,52 @@ def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, ncols: i
     return fig
 
 
+def image_rows(rows: Mapping[str, np.ndarray], size: float = 1.0, cmap: str = "gray_r",
+               column_titles: Sequence[str] | None = None, vmin: float | None = 0.0,
+               vmax: float | None = 1.0, gap: int = 2) -> plt.Figure:
+    """Rows of same-sized grayscale images, each row named at its left: inputs above their reconstructions, samples over time.
+
+    `rows` maps a row's label to its images, `(n, h, w)` or `(n, h, w, 1)`; rows may differ in length
+    (missing places stay blank). Every image shares one intensity scale, `vmin` to `vmax`, so rows can
+    be compared pixel for pixel. Each row is drawn as one strip of images separated by `gap` blank
+    pixels (one Matplotlib axes per row, not per image, which keeps large grids quick to draw).
+    """
+    squeezed = {label: np.asarray(images).reshape(np.shape(images)[:3]) if np.ndim(images) == 4 else np.asarray(images)
+                for label, images in rows.items()}
+    shapes = {images.shape[1:] for images in squeezed.values() if len(images)}
+    if len(shapes) > 1:
+        raise ValueError(f"image_rows needs images of one size, got {sorted(shapes)}")
+    height, width = shapes.pop() if shapes else (1, 1)
+    ncols = max([len(images) for images in squeezed.values()] + [len(column_titles or [])] + [1])
+    strip_width = ncols * width + (ncols - 1) * gap
+    blank = vmin if vmin is not None else 0.0
+    fig, axes = plt.subplots(len(rows), 1, figsize=(size * ncols + 1.2, size * len(rows) * (1.2 if column_titles else 1.05)),
+                             squeeze=False)
+    for ax, (label, images) in zip(axes[:, 0], squeezed.items()):
+        strip = np.full((height, strip_width), blank, dtype=float)
+        for c, image in enumerate(images[:ncols]):
+            strip[:, c * (width + gap):c * (width + gap) + width] = image
+        # The gaps are drawn in the background colour by masking them out.
+        mask = np.zeros_like(strip, dtype=bool)
+        for c in range(ncols - 1):
+            mask[:, c * (width + gap) + width:(c + 1) * (width + gap)] = True
+        for c in range(len(images), ncols):
+            mask[:, c * (width + gap):c * (width + gap) + width] = True
+        ax.imshow(np.ma.masked_array(strip, mask), cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    if column_titles is not None:
+        top = axes[0, 0]
+        for c, title in enumerate(column_titles[:ncols]):
+            top.text(c * (width + gap) + width / 2, -1.5, title, ha="center", va="bottom", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def confusion_matrix_plot(matrix: np.ndarray, class_names: Sequence[str], normalize: bool = False,
                           cmap: str = "cividis") -> plt.Figure:
     """A confusion matrix, true classes as rows and predicted classes as columns, counts annotated."""

@@ -217,6 +217,41 @@ LESSONS: dict[int, Lesson] = {
                     extra={"explained_photos": 4, "scorecam_channels": 512, "smoothgrad_samples": 50,
                            "deletion_steps": 32, "deletion_grid": 16, "imagenet_model": True}),
     ),
+    7: Lesson(
+        number=7,
+        title="Autoencoders and GANs",
+        slug="07-autoencoders-gans",
+        # Quick: both autoencoders (a 32-number code) see 10,000 digits for four epochs, in batches of
+        # 64 with Adam at twice its default rate (more, larger steps beat more data for so short a run);
+        # the convolutional one has 16 filters per layer (the course's 32 cost about four times as much
+        # per step). The classifier that audits the GAN: two epochs on 20,000 labelled digits. The GAN
+        # is the costly part: at width 16 a step costs about 45 ms of CPU with batches of 16 (80 ms with
+        # 32, for similar samples), so it gets 1,200 steps (8 passes over 2,400 digits), with Adam at
+        # twice DCGAN's rate: strokes and some clear digits, not a good generator.
+        # Measured on a busy 2-core machine (load 12-15): about 145 CPU-seconds in all (Lesson 1: 94).
+        quick=Budget(train_samples=10_000, validation_samples=2_000, test_samples=None,
+                     epochs=4, batch_size=64, data=("mnist",),
+                     extra={"latent_dim": 32, "dense_units": 128, "filters": (16, 16), "learning_rate": 2e-3,
+                            "projected_digits": 2_000,
+                            "classifier_samples": 20_000, "classifier_filters": (16, 32), "classifier_units": 64,
+                            "classifier_epochs": 2, "classifier_batch_size": 64, "classifier_learning_rate": 3e-3,
+                            "gan_samples": 2_400, "gan_epochs": 8, "gan_batch_size": 16, "gan_width": 16,
+                            "gan_latent_dim": 64, "gan_learning_rate": 4e-4, "generated_samples": 1_000}),
+        # Full: the course's sizes: 50,000 training digits and 30 epochs, the course's 32 filters per
+        # convolution layer, Adam's default rate; the GAN at width 128 (about 355 ms per step on two CPU
+        # cores: a GPU job) with DCGAN's settings, 20 passes over all 60,000 training digits (18,760
+        # steps), and 10,000 generated digits audited.
+        full=Budget(train_samples=50_000, validation_samples=10_000, test_samples=None,
+                    epochs=30, batch_size=128, data=("mnist",),
+                    extra={"latent_dim": 32, "dense_units": 128, "filters": (32, 32), "learning_rate": 1e-3,
+                           "projected_digits": 10_000,
+                           "classifier_samples": 60_000, "classifier_filters": (32, 64), "classifier_units": 128,
+                           "classifier_epochs": 5, "classifier_batch_size": 128, "classifier_learning_rate": 1e-3,
+                           "gan_samples": 60_000, "gan_epochs": 20, "gan_batch_size": 64, "gan_width": 128,
+                           "gan_latent_dim": 128, "gan_learning_rate": 2e-4, "generated_samples": 10_000}),
+        # A smoke run: two batches for the classifier and the GAN, and few digits to project and generate.
+        smoke={"classifier_samples": 256, "gan_samples": 128, "projected_digits": 200, "generated_samples": 200},
+    ),
     10: Lesson(
         number=10,
         title="Time series forecasting",
