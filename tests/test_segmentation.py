@@ -95,3 +95,17 @@ def test_segmentation_grid_lays_masks_over_photos_with_a_legend():
     with pytest.raises(ValueError, match="mask is"):
         plots.segmentation_grid(photos[:1], {"predicted": [np.zeros((3, 3), dtype=int)]}, class_names=["pet"])
     matplotlib.pyplot.close("all")
+
+
+def test_learning_curves_mark_the_highest_score_and_the_lowest_loss():
+    history = {"loss": [1.0, 0.5, 0.7], "val_loss": [1.1, 0.6, 0.9],
+               "mean_iou": [0.2, 0.4, 0.5], "val_mean_iou": [0.2, 0.45, 0.4]}
+    for mark, epoch, word in (("val_mean_iou", 2, "highest"), ("val_loss", 2, "lowest")):
+        figure = plots.learning_curves(history, metrics=("loss", "mean_iou"), mark_best=mark)
+        lines = [line for line in figure.axes[0].get_lines() if line.get_linestyle() == ":"]
+        assert len(lines) == 1 and lines[0].get_xdata()[0] == epoch
+        assert lines[0].get_label() == f"{word} {mark.replace('_', ' ')}"
+    history["val_mean_iou"] = [0.2, 0.3, 0.45]
+    figure = plots.learning_curves(history, metrics=("mean_iou",), mark_best="val_mean_iou")
+    assert [line.get_xdata()[0] for line in figure.axes[0].get_lines() if line.get_linestyle() == ":"] == [3]
+    matplotlib.pyplot.close("all")

@@ -70,7 +70,8 @@ def learning_curves(history: Mapping[str, Sequence[float]], metrics: Sequence[st
             else:
                 ax.plot(epochs, values, style, markersize=4, label=label)
         if best_epoch is not None:
-            ax.axvline(best_epoch, color="0.5", linestyle=":", label=f"lowest {mark_best.replace('_', ' ')}")
+            extreme = "lowest" if "loss" in mark_best else "highest"
+            ax.axvline(best_epoch, color="0.5", linestyle=":", label=f"{extreme} {mark_best.replace('_', ' ')}")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric.replace("_", " "))
         ax.set_title(metric.replace("_", " ").capitalize())
