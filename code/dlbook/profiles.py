@@ -208,6 +208,29 @@ LESSONS: dict[int, Lesson] = {
                     extra={"explained_photos": 4, "scorecam_channels": 512, "smoothgrad_samples": 50,
                            "deletion_steps": 32, "deletion_grid": 16, "imagenet_model": True}),
     ),
+    8: Lesson(
+        number=8,
+        title="Image segmentation with U-Net",
+        slug="08-unet-segmentation",
+        # Quick: the course's get_model with 16 base filters and three steps down (536 k parameters
+        # instead of 34.5 M) on 96×96 images: about 2.5 s per epoch on two idle cores and under 1 GB.
+        # The offline subset's 300 pairs split 192 / 48 / 60 (training / validation / test); the
+        # caps only bite when the whole data set is present. Twenty epochs leave the
+        # majority-class plateau well behind.
+        quick=Budget(train_samples=192, validation_samples=48, test_samples=60,
+                     epochs=20, batch_size=16, image_size=(96, 96), data=("oxford_pets",),
+                     extra={"base_filters": 16, "depth": 3, "dropout_rate": 0.3, "learning_rate": 1e-3,
+                            "test_fraction": 0.2, "validation_fraction": 0.2}),
+        # Full: the course's U-Net (64 → 1024 filters, 34.5 M parameters) on 128×128 images and every
+        # pair there is (the whole data set when it can be had, else the subset; the page says
+        # which). About 145 s and 2.9 GB per epoch of the subset on two CPU cores: a GPU profile.
+        full=Budget(train_samples=None, validation_samples=None, test_samples=None,
+                    epochs=20, batch_size=32, image_size=(128, 128), data=("oxford_pets",),
+                    extra={"base_filters": 64, "depth": 4, "dropout_rate": 0.3, "learning_rate": 1e-3,
+                           "test_fraction": 0.2, "validation_fraction": 0.2}),
+        # Smoke: the course-size network at 128×128 on two batches of 8 per split, to keep memory low.
+        smoke={"batch_size": 8, "train_samples": 16, "validation_samples": 16, "test_samples": 16},
+    ),
 }
 
 
