@@ -286,7 +286,7 @@ def test_lessons_5_and_6_cite_their_sources(build, name):
 
 
 def test_lesson_8_prose_shows_the_numbers_of_the_run(build):
-    text = prose(build, LESSON_8)
+    text = re.sub(r"\s+([:;,.)])", r"\1", prose(build, LESSON_8))  # no space before punctuation
     values = glued_values(build, LESSON_8)
     assert values["profile"].strip("'\"") == "quick" and "ran in the quick profile" in text
     # Which data, with counts: the page says so in words and numbers.
