@@ -22,6 +22,7 @@ LESSON_4 = "lessons/04-augmentation"
 LESSON_5 = "lessons/05-pretrained-convnets"
 LESSON_6 = "lessons/06-visualizing-convnets"
 LESSON_7 = "lessons/07-autoencoders-gans"
+LESSON_8 = "lessons/08-unet-segmentation"
 LESSON_10 = "lessons/10-time-series"
 
 
@@ -252,6 +253,7 @@ def test_every_chapter_with_a_test_accuracy_records_it_for_the_results_page(buil
 MINIMUM_FIGURES = {LESSON_1: 4, LESSON_2: 5, LESSON_3: 6, LESSON_4: 2, LESSON_5: 4, LESSON_6: 8,
                    LESSON_10: 7}
 MINIMUM_FIGURES[LESSON_7] = 11
+MINIMUM_FIGURES[LESSON_8] = 4
 
 
 def test_every_chapter_is_listed_with_its_figures():
@@ -287,6 +289,8 @@ TERM_LINKS = {
     LESSON_4: (20, ()),
     LESSON_5: (15, ()),
     LESSON_6: (15, ()),
+    LESSON_8: (25, ("U-Net", "Contracting-path", "Expansive-path", "Skip-connection", "Transposed-convolution",
+                    "PyDataset", "Intersection-over-union", "Majority-class-baseline", "Residual-connection")),
     LESSON_10: (20, ("Time-series", "Lookback", "Delay", "Data-generator", "Naive-baseline", "Mean-absolute-error",
                      "GRU", "Recurrent-dropout", "Bidirectional-RNN", "Conv1D")),
 }
@@ -404,3 +408,52 @@ def test_lesson_7_records_its_results_for_the_results_page(build):
 def test_lesson_7_links_back_to_lesson_6_for_grad_cam(build):
     links = page(build, LESSON_7).select('article a[href*="06-visualizing-convnets"]')
     assert links, "Lesson 7 should send Grad-CAM readers to Lesson 6"
+
+
+# Lesson 8: U-Net segmentation
+
+
+def test_lesson_8_prose_shows_the_numbers_of_the_run(build):
+    text = re.sub(r"\s+([:;,.)])", r"\1", prose(build, LESSON_8))  # no space before punctuation
+    values = glued_values(build, LESSON_8)
+    assert values["profile"].strip("'\"") == "quick" and "ran in the quick profile" in text
+    # Which data, with counts: the page says so in words and numbers.
+    used = values["dataset_used"].strip("'\"")
+    assert f"This run used {used}: {values['n_pairs'].strip(chr(39))} photo/trimap pairs" in text
+    assert (f"We train on {values['n_train'].strip(chr(39))} pairs, validate on "
+            f"{values['n_validation'].strip(chr(39))} and test on {values['n_test'].strip(chr(39))}") in text
+    # The parameter counts by hand, and the course's network (34.5 million parameters).
+    assert values["course_parameters"].strip("'") == "34,513,475"
+    assert f"has {values['course_parameters'].strip(chr(39))} parameters, about 34.5 million" in text
+    # Headline results against the majority baseline, as glued and as the prose prints them.
+    mean_iou, baseline = float(values["mean_iou"]), float(values["baseline_mean_iou"])
+    assert mean_iou > baseline + 0.1, "the U-Net should clearly beat the majority baseline"
+    assert f"Its mean IoU is {mean_iou:.3f} against {baseline:.3f}" in text
+    assert f"an IoU of {float(values['iou_pet']):.3f} for pets" in text
+    assert f"sits on that baseline: its validation accuracy after epoch 1 is " \
+           f"{float(values['first_val_accuracy']):.1%}" in text
+    assert int(values["plateau_epochs"]) >= 1
+    # The comparison table is a rendered table with both rows.
+    tables = [t for t in page(build, LESSON_8).select("article table") if "mean IoU" in t.get_text()]
+    assert len(tables) == 1 and len(tables[0].select("tbody tr")) == 2
+    assert "majority baseline" in tables[0].get_text()
+
+
+def test_lesson_8_records_its_segmentation_results(build):
+    values = glued_values(build, LESSON_8)
+    record = json.loads((build.parent / "results" / "quick" / "lesson-08.json").read_text())
+    metrics = record["metrics"]
+    for key in ("pixel_accuracy", "mean_iou", "iou_pet", "iou_background", "iou_border",
+                "majority_pixel_accuracy", "majority_mean_iou"):
+        assert isinstance(metrics[key], float) and 0.0 <= metrics[key] <= 1.0, key
+    assert metrics["mean_iou"] == pytest.approx(float(values["mean_iou"]))
+    assert metrics["majority_mean_iou"] == pytest.approx(float(values["baseline_mean_iou"]))
+    assert metrics["mean_iou"] == pytest.approx((metrics["iou_pet"] + metrics["iou_background"] + metrics["iou_border"]) / 3)
+    assert "pairs" in metrics["dataset"] and metrics["evaluated_on"].startswith("test split")
+
+
+def test_lesson_8_cites_its_sources(build):
+    cited = {a["href"].split("#")[-1] for a in page(build, LESSON_8).select('article a[href*="bibliography.html"]')}
+    assert len(cited) >= 5
+    bibliography = page(build, "bibliography").get_text()
+    assert "Ronneberger" in bibliography and "Parkhi" in bibliography

@@ -70,7 +70,8 @@ def learning_curves(history: Mapping[str, Sequence[float]], metrics: Sequence[st
             else:
                 ax.plot(epochs, values, style, markersize=4, label=label)
         if best_epoch is not None:
-            ax.axvline(best_epoch, color="0.5", linestyle=":", label=f"lowest {mark_best.replace('_', ' ')}")
+            extreme = "lowest" if "loss" in mark_best else "highest"
+            ax.axvline(best_epoch, color="0.5", linestyle=":", label=f"{extreme} {mark_best.replace('_', ' ')}")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric.replace("_", " "))
         ax.set_title(metric.replace("_", " ").capitalize())
@@ -471,4 +472,61 @@ def comparison_panels(rows: Sequence[Mapping], ncols: int = 4, size: tuple[float
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(axis="y", visible=False)
     fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------------
+# Segmentation masks (Lesson 8)
+
+# One colour per class of the pet trimaps, from the Okabe-Ito palette: pet, background, border.
+MASK_COLORS = ("#E69F00", "#0072B2", "#F0E442")
+
+
+def mask_to_rgb(mask: np.ndarray, colors: Sequence[str] = MASK_COLORS) -> np.ndarray:
+    """An integer mask (height, width), classes 0..K-1, as an RGB image in [0, 1], one colour per class."""
+    mask = np.asarray(mask)
+    if mask.ndim == 3 and mask.shape[-1] == 1:
+        mask = mask[..., 0]
+    if mask.ndim != 2:
+        raise ValueError(f"a mask has shape (height, width) or (height, width, 1), not {mask.shape}")
+    if mask.size and (mask.min() < 0 or mask.max() >= len(colors)):
+        raise ValueError(f"mask classes run from {mask.min()} to {mask.max()}, but only {len(colors)} colours "
+                         "are given; shift trimap values 1-3 to classes 0-2 first")
+    palette = np.array([mpl.colors.to_rgb(c) for c in colors])
+    return palette[mask.astype(int)]
+
+
+def segmentation_grid(photos: Sequence[np.ndarray], masks: Mapping[str, Sequence[np.ndarray]],
+                      class_names: Sequence[str], titles: Sequence[str] | None = None, alpha: float = 0.55,
+                      colors: Sequence[str] = MASK_COLORS, size: float = 1.5) -> plt.Figure:
+    """Photos in the top row, and below them one row per set of masks laid over the photos.
+
+    `masks` maps a row label (e.g. "true mask", "predicted") to one integer mask per photo, of the
+    photo's height and width. A legend names the class of each colour.
+    """
+    n = len(photos)
+    for label, row in masks.items():
+        if len(row) != n:
+            raise ValueError(f"{len(row)} masks in row {label!r} for {n} photos")
+    fig, axes = plt.subplots(len(masks) + 1, n, squeeze=False, figsize=(size * n + 0.6, size * (len(masks) + 1) + 0.5))
+    for col, photo in enumerate(photos):
+        photo = np.asarray(photo, dtype=float)
+        photo = photo / 255.0 if photo.max() > 1.0 else photo
+        axes[0, col].imshow(photo)
+        if titles is not None:
+            axes[0, col].set_title(titles[col], fontsize=7)
+        for row, (label, row_masks) in enumerate(masks.items(), start=1):
+            colored = mask_to_rgb(row_masks[col], colors)
+            if colored.shape[:2] != photo.shape[:2]:
+                raise ValueError(f"row {label!r}, photo {col}: mask is {colored.shape[:2]}, photo {photo.shape[:2]}")
+            axes[row, col].imshow((1 - alpha) * photo + alpha * colored)
+    for row, label in enumerate(["photo", *masks]):
+        axes[row, 0].set_ylabel(label, fontsize=8)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+    handles = [mpl.patches.Patch(color=color, label=name) for name, color in zip(class_names, colors)]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
