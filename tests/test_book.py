@@ -21,6 +21,8 @@ LESSON_3 = "lessons/03-convnets"
 LESSON_4 = "lessons/04-augmentation"
 LESSON_5 = "lessons/05-pretrained-convnets"
 LESSON_6 = "lessons/06-visualizing-convnets"
+LESSON_9 = "lessons/09-recurrent-networks"
+LESSON_11 = "lessons/11-transformers"
 
 
 def page(build: Path, name: str) -> BeautifulSoup:
@@ -63,9 +65,20 @@ def test_glossary_has_every_lesson_and_back_links(build):
     assert hrefs[:2] == [f"{LESSON_1}.html", f"{LESSON_2}.html"] and hrefs == sorted(hrefs)
     assert len(hrefs) == len(set(hrefs)) and all((build / "html" / href).is_file() for href in hrefs)
     assert f"{LESSON_5}.html" in hrefs
-    # An entry no chapter uses yet has no back-link paragraph.
-    vit = soup.find("dt", id="term-Vision-Transformer")
-    assert vit is not None and vit.find_next_sibling("dd").select_one("p.glossary-used-in") is None
+    # An entry no page links to has no back-link paragraph (found from the sources, so that writing a
+    # new chapter does not break this check; skipped once every entry is linked somewhere).
+    from dlbook.site import glossary as glossary_data
+
+    book = Path(__file__).resolve().parents[1] / "book"
+    linked = {glossary_data.normalise(target) for source in book.rglob("*.md") if source.name != "glossary.md"
+              for target in re.findall(r"\{term\}`(?:[^`<]*<)?([^`<>]+)>?`", source.read_text(encoding="utf-8"))}
+    terms = [term for lesson in glossary_data.load(book.parent / "glossary") for term in lesson.terms]
+    unused = [term for term in terms if not {glossary_data.normalise(n) for n in term.names} & linked
+              and re.fullmatch(r"[A-Za-z ]+", term.term)]  # a plain name has a predictable HTML id
+    if unused:
+        entry = soup.find("dt", id=f"term-{unused[0].term.replace(' ', '-')}")
+        assert entry is not None, unused[0].term
+        assert entry.find_next_sibling("dd").select_one("p.glossary-used-in") is None, unused[0].term
 
 
 def test_hovering_a_term_has_its_definition_to_show(build):
@@ -222,7 +235,7 @@ def test_every_chapter_with_a_test_accuracy_records_it_for_the_results_page(buil
 
 
 # The figures each chapter shows at least (Lesson 4's four runs share one comparison plot).
-MINIMUM_FIGURES = {LESSON_1: 4, LESSON_2: 5, LESSON_3: 7, LESSON_4: 2, LESSON_5: 4, LESSON_6: 8}
+MINIMUM_FIGURES = {LESSON_1: 4, LESSON_2: 5, LESSON_3: 7, LESSON_4: 2, LESSON_5: 4, LESSON_6: 8, LESSON_9: 4}
 
 
 def test_every_chapter_is_listed_with_its_figures():
@@ -257,6 +270,9 @@ TERM_LINKS = {
     LESSON_4: (20, ()),
     LESSON_5: (15, ()),
     LESSON_6: (15, ()),
+    LESSON_9: (20, ("Word-embedding", "Embedding-matrix", "Input-padding", "Masking", "Unrolled-RNN", "SimpleRNN",
+                    "Return-sequences", "Stacked-recurrent-layers", "Vanishing-gradient-problem", "LSTM",
+                    "Validation-split")),
 }
 
 
@@ -275,3 +291,32 @@ def test_chapter_term_links_resolve_to_glossary_entries(build, name, minimum, re
 @pytest.mark.parametrize("name", [LESSON_5, LESSON_6])
 def test_lessons_5_and_6_cite_their_sources(build, name):
     assert page(build, name).select('article a[href*="bibliography.html"]'), f"{name} cites nothing"
+
+
+# --------------------------------------------------------------------------------------------------
+# Lessons 9 and 11: recurrent networks on IMDB; transformers for text and a Vision Transformer
+
+
+def test_lesson_9_prose_shows_the_numbers_of_the_run(build):
+    text = prose(build, LESSON_9)
+    values = glued_values(build, LESSON_9)
+    assert values["profile"].strip("'\"") == "quick" and "ran in the quick profile" in text
+    accuracies = {key: float(values[key]) for key in ("bag_of_words_test", "simple_rnn_test", "lstm_test")}
+    assert all(0.6 < value <= 1.0 for value in accuracies.values()), accuracies  # trained models, not chance
+    assert (f"The bag of words reaches {accuracies['bag_of_words_test']:.1%}, the SimpleRNN "
+            f"{accuracies['simple_rnn_test']:.1%} and the LSTM {accuracies['lstm_test']:.1%}") in text
+    ranking = values["test_ranking"].strip("'\"")
+    assert f"the ranking is {ranking}." in text
+    # The ranking the page states is the order of the glued accuracies.
+    names = {"bag of words": "bag_of_words_test", "SimpleRNN": "simple_rnn_test", "LSTM": "lstm_test"}
+    assert [accuracies[names[n]] for n in ranking.split(", then ")] == sorted(accuracies.values(), reverse=True)
+    # The embedding's parameter count is V × D, as the page says.
+    parameters = int(values["embedding_parameters"].strip("'").replace(",", ""))
+    assert parameters == int(values["num_words"].strip("'").replace(",", "")) * int(values["embedding_dim"])
+    assert f"= {values['embedding_parameters'].strip(chr(39))} parameters" in text
+    # The guards' mechanism: the gradient vanishes in untrained networks, and training works against it.
+    untrained, trained = float(values["rnn_untrained_far_near"]), float(values["rnn_trained_far_near"])
+    assert untrained < 0.2 and float(values["lstm_untrained_far_near"]) < untrained < trained
+    assert f"receive {untrained:.1%} of the gradient of the last" in text
+    assert float(values["lstm_validation"]) > float(values["simple_rnn_validation"])
+
