@@ -32,6 +32,9 @@ def test_attention_map_shows_the_weights_with_token_labels():
     assert [label.get_text() for label in ax.get_yticklabels()] == ["a", "b"]
     assert ax.get_title() == "head 1" and ax.get_xlabel().startswith("key")
     assert figure.axes[1].get_ylabel() == "attention weight"  # the colour bar says what colour means
+    assert ax.images[0].get_clim()[0] == 0.0
+    stretched = plots.attention_map(weights + 0.5, ["a", "b"], ["x", "y", "z"], vmin=None)
+    assert stretched.axes[0].images[0].get_clim() == (0.5, 1.5)  # the weights' own range
     annotated = plots.attention_map(weights, ["a", "b"], ["x", "y", "z"], annotate=True)
     assert sorted(t.get_text() for t in annotated.axes[0].texts) == sorted(f"{w:.2f}" for w in weights.ravel())
 

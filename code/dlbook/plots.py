@@ -224,7 +224,7 @@ def overlay_heatmap(ax: plt.Axes, image: np.ndarray, heatmap: np.ndarray, alpha:
 
 
 def heatmap_grid(images: np.ndarray, maps: Mapping[str, np.ndarray], row_titles: Sequence[str] | None = None,
-                 size: float = 1.9, alpha: float = 0.5) -> plt.Figure:
+                 size: float = 1.9, alpha: float = 0.5, image_title: str = "photo") -> plt.Figure:
     """One row per photo: the photo, then each method's heatmap over it, with one shared colour bar.
 
     `maps` maps a method name to heatmaps of shape (photos, height, width), each scaled to [0, 1].
@@ -243,7 +243,7 @@ def heatmap_grid(images: np.ndarray, maps: Mapping[str, np.ndarray], row_titles:
             axes[row, 0].set_ylabel(row_titles[row], fontsize=8)
         for col, name in enumerate(names, start=1):
             shown = overlay_heatmap(axes[row, col], image, maps[name][row], alpha=alpha)
-    axes[0, 0].set_title("photo", fontsize=9)
+    axes[0, 0].set_title(image_title, fontsize=9)
     for col, name in enumerate(names, start=1):
         axes[0, col].set_title(name, fontsize=9)
     fig.tight_layout()
@@ -442,11 +442,12 @@ def unrolled_rnn(steps: int = 4) -> plt.Figure:
 
 def attention_map(weights: np.ndarray, query_labels: Sequence[str], key_labels: Sequence[str],
                   ax: plt.Axes | None = None, title: str = "", cmap: str = "viridis",
-                  annotate: bool = False) -> plt.Figure:
+                  annotate: bool = False, vmin: float | None = 0.0) -> plt.Figure:
     """Attention weights as a heatmap: one row per query token, one column per key token.
 
     Each row of `weights` (shape (queries, keys)) is a softmax, so it sums to one. With `annotate`
-    every cell shows its weight (for small matrices).
+    every cell shows its weight (for small matrices). The colour scale starts at `vmin` (0 by
+    default); `vmin=None` stretches it over the weights' own range, to show small differences.
     """
     weights = np.asarray(weights, dtype=float)
     if weights.shape != (len(query_labels), len(key_labels)):
@@ -457,7 +458,7 @@ def attention_map(weights: np.ndarray, query_labels: Sequence[str], key_labels: 
         fig, ax = plt.subplots(figsize=(size + 1.0, size))
     else:
         fig = ax.figure
-    shown = ax.imshow(weights, cmap=cmap, vmin=0.0, aspect="auto")
+    shown = ax.imshow(weights, cmap=cmap, vmin=vmin, aspect="auto")
     ax.grid(False)
     small = 8 if max(weights.shape) <= 20 else 6
     ax.set_xticks(range(len(key_labels)), key_labels, rotation=90, fontsize=small)
