@@ -235,7 +235,8 @@ def test_every_chapter_with_a_test_accuracy_records_it_for_the_results_page(buil
 
 
 # The figures each chapter shows at least (Lesson 4's four runs share one comparison plot).
-MINIMUM_FIGURES = {LESSON_1: 4, LESSON_2: 5, LESSON_3: 7, LESSON_4: 2, LESSON_5: 4, LESSON_6: 8, LESSON_9: 4}
+MINIMUM_FIGURES = {LESSON_1: 4, LESSON_2: 5, LESSON_3: 7, LESSON_4: 2, LESSON_5: 4, LESSON_6: 8,
+                   LESSON_9: 4, LESSON_11: 6}
 
 
 def test_every_chapter_is_listed_with_its_figures():
@@ -273,6 +274,9 @@ TERM_LINKS = {
     LESSON_9: (20, ("Word-embedding", "Embedding-matrix", "Input-padding", "Masking", "Unrolled-RNN", "SimpleRNN",
                     "Return-sequences", "Stacked-recurrent-layers", "Vanishing-gradient-problem", "LSTM",
                     "Validation-split")),
+    LESSON_11: (20, ("Transformer", "Scaled-dot-product-attention", "Multi-head-attention", "Positional-encoding",
+                     "Token-and-position-embedding", "Transformer-block", "Masking", "Vision-Transformer", "Patch",
+                     "Class-token")),
 }
 
 
@@ -297,8 +301,13 @@ def test_lessons_5_and_6_cite_their_sources(build, name):
 # Lessons 9 and 11: recurrent networks on IMDB; transformers for text and a Vision Transformer
 
 
+def tight_prose(build: Path, name: str) -> str:
+    """The page's text without the spaces that get_text puts between a glued value and its punctuation."""
+    return re.sub(r"\(\s+", "(", re.sub(r"\s+([,.;:)])", r"\1", prose(build, name)))
+
+
 def test_lesson_9_prose_shows_the_numbers_of_the_run(build):
-    text = prose(build, LESSON_9)
+    text = tight_prose(build, LESSON_9)
     values = glued_values(build, LESSON_9)
     assert values["profile"].strip("'\"") == "quick" and "ran in the quick profile" in text
     accuracies = {key: float(values[key]) for key in ("bag_of_words_test", "simple_rnn_test", "lstm_test")}
@@ -319,4 +328,42 @@ def test_lesson_9_prose_shows_the_numbers_of_the_run(build):
     assert untrained < 0.2 and float(values["lstm_untrained_far_near"]) < untrained < trained
     assert f"receive {untrained:.1%} of the gradient of the last" in text
     assert float(values["lstm_validation"]) > float(values["simple_rnn_validation"])
+
+
+def test_lesson_9_saves_the_models_lesson_11_loads(build):
+    values = glued_values(build, LESSON_9)
+    name = values["lstm_file"].strip("'\"")
+    assert name.startswith("lesson09-quick-lstm-") and name.endswith(".keras")
+    assert f"The LSTM is saved as {name} under" in tight_prose(build, LESSON_9)
+    lesson_11 = glued_values(build, LESSON_11)
+    # The book runs Lesson 9 first, so Lesson 11 finds both of its models.
+    assert lesson_11["lstm_how"].strip("'\"") == "loaded from Lesson 9"
+    assert lesson_11["bag_of_words_how"].strip("'\"") == "loaded from Lesson 9"
+    assert float(lesson_11["lstm_test"]) == pytest.approx(float(values["lstm_test"]), abs=5e-4)
+    record = json.loads((build.parent / "results" / "quick" / "lesson-09.json").read_text())
+    for key in ("bag_of_words_test_accuracy", "simple_rnn_test_accuracy", "lstm_test_accuracy",
+                "bag_of_words_validation_accuracy", "simple_rnn_validation_accuracy", "lstm_validation_accuracy"):
+        assert 0.5 < record["metrics"][key] <= 1.0, key
+
+
+def test_lesson_11_prose_shows_the_numbers_of_the_run(build):
+    text = tight_prose(build, LESSON_11)
+    values = glued_values(build, LESSON_11)
+    assert values["profile"].strip("'\"") == "quick" and "ran in the quick profile" in text
+    transformer, lstm = float(values["transformer_test"]), float(values["lstm_test"])
+    assert 0.8 < transformer <= 1.0  # the chapter guards this claim
+    assert f"{values['transformer_vs_lstm'].strip(chr(39))} the LSTM ({lstm:.1%})" in text
+    assert f"the transformer reaches {transformer:.1%}," in text
+    vit = float(values["vit_test"])
+    assert 0.8 < vit <= 1.0 and f"the ViT recognises {vit:.1%} of the" in text
+    # The hand count of MultiHeadAttention's parameters is the number the page shows.
+    assert f"= {values['mha_parameters']}, as Keras counts" in text
+    # The saved transformer loaded back with the same predictions.
+    assert float(values["prediction_difference"]) < 1e-6
+    record = json.loads((build.parent / "results" / "quick" / "lesson-11.json").read_text())
+    metrics = record["metrics"]
+    assert metrics["transformer_test_accuracy"] == pytest.approx(transformer)
+    assert metrics["vit_test_accuracy"] == pytest.approx(vit)
+    assert metrics["lstm_test_accuracy"] == pytest.approx(lstm)
+    assert "bag_of_words_test_accuracy" in metrics
 
