@@ -21,9 +21,11 @@ LESSON_3 = "lessons/03-convnets"
 LESSON_4 = "lessons/04-augmentation"
 LESSON_5 = "lessons/05-pretrained-convnets"
 LESSON_6 = "lessons/06-visualizing-convnets"
+LESSON_10 = "lessons/10-time-series"
+LESSON_11 = "lessons/11-transformers"
 LESSON_7 = "lessons/07-autoencoders-gans"
 LESSON_8 = "lessons/08-unet-segmentation"
-LESSON_10 = "lessons/10-time-series"
+LESSON_9 = "lessons/09-recurrent-networks"
 
 
 def page(build: Path, name: str) -> BeautifulSoup:
@@ -75,9 +77,20 @@ def test_glossary_has_every_lesson_and_back_links(build):
     assert hrefs[:2] == [f"{LESSON_1}.html", f"{LESSON_2}.html"] and hrefs == sorted(hrefs)
     assert len(hrefs) == len(set(hrefs)) and all((build / "html" / href).is_file() for href in hrefs)
     assert f"{LESSON_5}.html" in hrefs
-    # An entry no chapter uses yet has no back-link paragraph.
-    vit = soup.find("dt", id="term-Vision-Transformer")
-    assert vit is not None and vit.find_next_sibling("dd").select_one("p.glossary-used-in") is None
+    # An entry no page links to has no back-link paragraph (found from the sources, so that writing a
+    # new chapter does not break this check; skipped once every entry is linked somewhere).
+    from dlbook.site import glossary as glossary_data
+
+    book = Path(__file__).resolve().parents[1] / "book"
+    linked = {glossary_data.normalise(target) for source in book.rglob("*.md") if source.name != "glossary.md"
+              for target in re.findall(r"\{term\}`(?:[^`<]*<)?([^`<>]+)>?`", source.read_text(encoding="utf-8"))}
+    terms = [term for lesson in glossary_data.load(book.parent / "glossary") for term in lesson.terms]
+    unused = [term for term in terms if not {glossary_data.normalise(n) for n in term.names} & linked
+              and re.fullmatch(r"[A-Za-z ]+", term.term)]  # a plain name has a predictable HTML id
+    if unused:
+        entry = soup.find("dt", id=f"term-{unused[0].term.replace(' ', '-')}")
+        assert entry is not None, unused[0].term
+        assert entry.find_next_sibling("dd").select_one("p.glossary-used-in") is None, unused[0].term
 
 
 def test_hovering_a_term_has_its_definition_to_show(build):
@@ -254,6 +267,8 @@ MINIMUM_FIGURES = {LESSON_1: 4, LESSON_2: 5, LESSON_3: 6, LESSON_4: 2, LESSON_5:
                    LESSON_10: 7}
 MINIMUM_FIGURES[LESSON_7] = 11
 MINIMUM_FIGURES[LESSON_8] = 4
+MINIMUM_FIGURES[LESSON_9] = 4
+MINIMUM_FIGURES[LESSON_11] = 6
 
 
 def test_every_chapter_is_listed_with_its_figures():
@@ -291,6 +306,12 @@ TERM_LINKS = {
     LESSON_6: (15, ()),
     LESSON_8: (25, ("U-Net", "Contracting-path", "Expansive-path", "Skip-connection", "Transposed-convolution",
                     "PyDataset", "Intersection-over-union", "Majority-class-baseline", "Residual-connection")),
+    LESSON_9: (20, ("Word-embedding", "Embedding-matrix", "Input-padding", "Masking", "Unrolled-RNN", "SimpleRNN",
+                    "Return-sequences", "Stacked-recurrent-layers", "Vanishing-gradient-problem", "LSTM",
+                    "Validation-split")),
+    LESSON_11: (20, ("Transformer", "Scaled-dot-product-attention", "Multi-head-attention", "Positional-encoding",
+                     "Token-and-position-embedding", "Transformer-block", "Masking", "Vision-Transformer", "Patch",
+                     "Class-token")),
     LESSON_10: (20, ("Time-series", "Lookback", "Delay", "Data-generator", "Naive-baseline", "Mean-absolute-error",
                      "GRU", "Recurrent-dropout", "Bidirectional-RNN", "Conv1D")),
 }
@@ -457,3 +478,74 @@ def test_lesson_8_cites_its_sources(build):
     assert len(cited) >= 5
     bibliography = page(build, "bibliography").get_text()
     assert "Ronneberger" in bibliography and "Parkhi" in bibliography
+
+
+# Lessons 9 and 11: recurrent networks on IMDB; transformers for text and a Vision Transformer
+
+
+def tight_prose(build: Path, name: str) -> str:
+    """The page's text without the spaces that get_text puts between a glued value and its punctuation."""
+    return re.sub(r"\(\s+", "(", re.sub(r"\s+([,.;:)])", r"\1", prose(build, name)))
+
+
+def test_lesson_9_prose_shows_the_numbers_of_the_run(build):
+    text = tight_prose(build, LESSON_9)
+    values = glued_values(build, LESSON_9)
+    assert values["profile"].strip("'\"") == "quick" and "ran in the quick profile" in text
+    accuracies = {key: float(values[key]) for key in ("bag_of_words_test", "simple_rnn_test", "lstm_test")}
+    assert all(0.6 < value <= 1.0 for value in accuracies.values()), accuracies  # trained models, not chance
+    assert (f"The bag of words reaches {accuracies['bag_of_words_test']:.1%}, the SimpleRNN "
+            f"{accuracies['simple_rnn_test']:.1%} and the LSTM {accuracies['lstm_test']:.1%}") in text
+    ranking = values["test_ranking"].strip("'\"")
+    assert f"the ranking is {ranking}." in text
+    # The ranking the page states is the order of the glued accuracies.
+    names = {"bag of words": "bag_of_words_test", "SimpleRNN": "simple_rnn_test", "LSTM": "lstm_test"}
+    assert [accuracies[names[n]] for n in ranking.split(", then ")] == sorted(accuracies.values(), reverse=True)
+    # The embedding's parameter count is V × D, as the page says.
+    parameters = int(values["embedding_parameters"].strip("'").replace(",", ""))
+    assert parameters == int(values["num_words"].strip("'").replace(",", "")) * int(values["embedding_dim"])
+    assert f"= {values['embedding_parameters'].strip(chr(39))} parameters" in text
+    # The guards' mechanism: the gradient vanishes in untrained networks, and training works against it.
+    untrained, trained = float(values["rnn_untrained_far_near"]), float(values["rnn_trained_far_near"])
+    assert untrained < 0.2 and float(values["lstm_untrained_far_near"]) < untrained < trained
+    assert f"receive {untrained:.1%} of the gradient of the last" in text
+    assert float(values["lstm_validation"]) > float(values["simple_rnn_validation"])
+
+
+def test_lesson_9_saves_the_models_lesson_11_loads(build):
+    values = glued_values(build, LESSON_9)
+    name = values["lstm_file"].strip("'\"")
+    assert name.startswith("lesson09-quick-lstm-") and name.endswith(".keras")
+    assert f"The LSTM is saved as {name} under" in tight_prose(build, LESSON_9)
+    lesson_11 = glued_values(build, LESSON_11)
+    # The book runs Lesson 9 first, so Lesson 11 finds both of its models.
+    assert lesson_11["lstm_how"].strip("'\"") == "loaded from Lesson 9"
+    assert lesson_11["bag_of_words_how"].strip("'\"") == "loaded from Lesson 9"
+    assert float(lesson_11["lstm_test"]) == pytest.approx(float(values["lstm_test"]), abs=5e-4)
+    record = json.loads((build.parent / "results" / "quick" / "lesson-09.json").read_text())
+    for key in ("bag_of_words_test_accuracy", "simple_rnn_test_accuracy", "lstm_test_accuracy",
+                "bag_of_words_validation_accuracy", "simple_rnn_validation_accuracy", "lstm_validation_accuracy"):
+        assert 0.5 < record["metrics"][key] <= 1.0, key
+
+
+def test_lesson_11_prose_shows_the_numbers_of_the_run(build):
+    text = tight_prose(build, LESSON_11)
+    values = glued_values(build, LESSON_11)
+    assert values["profile"].strip("'\"") == "quick" and "ran in the quick profile" in text
+    transformer, lstm = float(values["transformer_test"]), float(values["lstm_test"])
+    assert 0.8 < transformer <= 1.0  # the chapter guards this claim
+    assert f"{values['transformer_vs_lstm'].strip(chr(39))} the LSTM ({lstm:.1%})" in text
+    assert f"the transformer reaches {transformer:.1%}," in text
+    vit = float(values["vit_test"])
+    assert 0.8 < vit <= 1.0 and f"the ViT recognises {vit:.1%} of the" in text
+    # The hand count of MultiHeadAttention's parameters is the number the page shows.
+    assert f"= {values['mha_parameters']}, as Keras counts" in text
+    # The saved transformer loaded back with the same predictions.
+    assert float(values["prediction_difference"]) < 1e-6
+    record = json.loads((build.parent / "results" / "quick" / "lesson-11.json").read_text())
+    metrics = record["metrics"]
+    assert metrics["transformer_test_accuracy"] == pytest.approx(transformer)
+    assert metrics["vit_test_accuracy"] == pytest.approx(vit)
+    assert metrics["lstm_test_accuracy"] == pytest.approx(lstm)
+    assert "bag_of_words_test_accuracy" in metrics
+

@@ -271,7 +271,7 @@ def overlay_heatmap(ax: plt.Axes, image: np.ndarray, heatmap: np.ndarray, alpha:
 
 
 def heatmap_grid(images: np.ndarray, maps: Mapping[str, np.ndarray], row_titles: Sequence[str] | None = None,
-                 size: float = 1.9, alpha: float = 0.5) -> plt.Figure:
+                 size: float = 1.9, alpha: float = 0.5, image_title: str = "photo") -> plt.Figure:
     """One row per photo: the photo, then each method's heatmap over it, with one shared colour bar.
 
     `maps` maps a method name to heatmaps of shape (photos, height, width), each scaled to [0, 1].
@@ -290,7 +290,7 @@ def heatmap_grid(images: np.ndarray, maps: Mapping[str, np.ndarray], row_titles:
             axes[row, 0].set_ylabel(row_titles[row], fontsize=8)
         for col, name in enumerate(names, start=1):
             shown = overlay_heatmap(axes[row, col], image, maps[name][row], alpha=alpha)
-    axes[0, 0].set_title("photo", fontsize=9)
+    axes[0, 0].set_title(image_title, fontsize=9)
     for col, name in enumerate(names, start=1):
         axes[0, col].set_title(name, fontsize=9)
     fig.tight_layout()
@@ -475,6 +475,59 @@ def comparison_panels(rows: Sequence[Mapping], ncols: int = 4, size: tuple[float
     return fig
 
 
+def unrolled_rnn(steps: int = 4) -> plt.Figure:
+    """A recurrent layer drawn twice: as a loop (left) and unrolled over `steps` timesteps (right).
+
+    Each copy of the cell reads the input $x_t$ and the previous state $h_{t-1}$ and passes $h_t$ on;
+    all copies share one set of weights, which the figure says in words.
+    """
+    if steps < 2:
+        raise ValueError(f"steps={steps}: unrolling needs at least two timesteps to show the chain")
+    gap = 1.7  # distance between neighbouring cells
+    xs = [3.7 + gap * t for t in range(steps)]
+    fig, ax = plt.subplots(figsize=(0.95 * (xs[-1] + 1.2), 3.3))
+    ax.set_xlim(-0.6, xs[-1] + 0.6)
+    ax.set_ylim(-0.75, 3.35)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    arrow = dict(arrowstyle="-|>", color="0.25", linewidth=1.2, shrinkA=0, shrinkB=0, mutation_scale=12)
+
+    def box(x: float, y: float, text: str, width: float, cell: bool = False) -> None:
+        style = dict(facecolor="#cfe3f3", edgecolor=OKABE_ITO[0], linewidth=1.4) if cell else \
+            dict(facecolor="white", edgecolor="0.4", linewidth=1.0)
+        ax.add_patch(mpl.patches.FancyBboxPatch((x - width / 2, y - 0.25), width, 0.5,
+                                                boxstyle="round,pad=0.05", **style))
+        ax.text(x, y, text, ha="center", va="center", fontsize=11)
+
+    def link(start: tuple[float, float], end: tuple[float, float], **extra) -> None:
+        ax.annotate("", end, start, arrowprops={**arrow, **extra})
+
+    # The folded view: one cell whose state feeds back into itself at the next step.
+    box(0.4, 1.5, "RNN", 0.8, cell=True)
+    box(0.4, 0.1, "$x_t$", 0.5)
+    box(0.4, 2.9, "$h_t$", 0.5)
+    link((0.4, 0.35), (0.4, 1.2))
+    link((0.4, 1.8), (0.4, 2.65))
+    link((0.85, 1.66), (0.85, 1.34), connectionstyle="arc3,rad=-2.6")
+    ax.text(1.55, 1.5, "=", fontsize=20, ha="center", va="center")
+    # The unrolled view: one copy of the cell per timestep, the state passed along the chain.
+    box(xs[0] - 1.05, 1.5, "$h_0 = 0$", 0.8)
+    link((xs[0] - 0.6, 1.5), (xs[0] - 0.45, 1.5))
+    for t, x in enumerate(xs, start=1):
+        box(x, 1.5, "RNN", 0.8, cell=True)
+        box(x, 0.1, f"$x_{{{t}}}$", 0.5)
+        box(x, 2.9, f"$h_{{{t}}}$", 0.5)
+        link((x, 0.35), (x, 1.2))
+        link((x, 1.8), (x, 2.65))
+        if t < steps:
+            link((x + 0.45, 1.5), (xs[t] - 0.45, 1.5))
+            ax.text((x + xs[t]) / 2, 1.68, f"$h_{{{t}}}$", ha="center", fontsize=9, color="0.3")
+    ax.text((xs[0] + xs[-1]) / 2, -0.6, "every copy is the same cell, with the same weights $W$, $U$, $b$",
+            ha="center", fontsize=9, color="0.3")
+    fig.tight_layout()
+    return fig
+
+
 # --------------------------------------------------------------------------------------------------
 # Segmentation masks (Lesson 8)
 
@@ -529,4 +582,76 @@ def segmentation_grid(photos: Sequence[np.ndarray], masks: Mapping[str, Sequence
     handles = [mpl.patches.Patch(color=color, label=name) for name, color in zip(class_names, colors)]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, bbox_to_anchor=(0.5, 0.0))
     fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
+
+
+def attention_map(weights: np.ndarray, query_labels: Sequence[str], key_labels: Sequence[str],
+                  ax: plt.Axes | None = None, title: str = "", cmap: str = "viridis",
+                  annotate: bool = False, vmin: float | None = 0.0) -> plt.Figure:
+    """Attention weights as a heatmap: one row per query token, one column per key token.
+
+    Each row of `weights` (shape (queries, keys)) is a softmax, so it sums to one. With `annotate`
+    every cell shows its weight (for small matrices). The colour scale starts at `vmin` (0 by
+    default); `vmin=None` stretches it over the weights' own range, to show small differences.
+    """
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape != (len(query_labels), len(key_labels)):
+        raise ValueError(f"weights of shape {weights.shape} do not match {len(query_labels)} query and "
+                         f"{len(key_labels)} key labels")
+    if ax is None:
+        size = min(0.32 * max(weights.shape) + 1.6, 9.0)
+        fig, ax = plt.subplots(figsize=(size + 1.0, size))
+    else:
+        fig = ax.figure
+    shown = ax.imshow(weights, cmap=cmap, vmin=vmin, aspect="auto")
+    ax.grid(False)
+    small = 8 if max(weights.shape) <= 20 else 6
+    ax.set_xticks(range(len(key_labels)), key_labels, rotation=90, fontsize=small)
+    ax.set_yticks(range(len(query_labels)), query_labels, fontsize=small)
+    ax.set_xlabel("key (attended to)")
+    ax.set_ylabel("query (attending)")
+    if title:
+        ax.set_title(title, fontsize=9)
+    if annotate:
+        for (row, col), value in np.ndenumerate(weights):
+            ax.text(col, row, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                    color="black" if value > weights.max() / 2 else "white")
+    fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.03, label="attention weight")
+    return fig
+
+
+def patch_grid(image: np.ndarray, patches: np.ndarray, cmap: str = "gray_r") -> plt.Figure:
+    """An image with its patch boundaries drawn (left) and its patches as the sequence a ViT reads (right).
+
+    `patches` has shape (rows, columns, patch height, patch width): the image cut into tiles, in
+    place. The right panel shows every tile apart, numbered in reading order, which is the order of
+    the tokens.
+    """
+    rows, cols, height, width = patches.shape
+    image = np.asarray(image)
+    if image.shape[:2] != (rows * height, cols * width):
+        raise ValueError(f"an image of {image.shape[:2]} cannot hold {rows}×{cols} patches of {height}×{width}")
+    fig = plt.figure(figsize=(3.0 + 0.75 * cols, 3.0))
+    grid = fig.add_gridspec(rows, cols + 1 + cols, width_ratios=[1] * cols + [0.3] + [1] * cols)
+    left = fig.add_subplot(grid[:, :cols])
+    left.imshow(image, cmap=cmap)
+    for k in range(1, rows):
+        left.axhline(k * height - 0.5, color=OKABE_ITO[1], linewidth=1.5)
+    for k in range(1, cols):
+        left.axvline(k * width - 0.5, color=OKABE_ITO[1], linewidth=1.5)
+    left.set_xticks([])
+    left.set_yticks([])
+    left.grid(False)
+    left.set_title(f"{image.shape[0]}×{image.shape[1]} image, {height}×{width} patches", fontsize=9)
+    for r in range(rows):
+        for c in range(cols):
+            ax = fig.add_subplot(grid[r, cols + 1 + c])
+            ax.imshow(patches[r, c], cmap=cmap, vmin=image.min(), vmax=image.max())
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.grid(False)
+            for spine in ax.spines.values():
+                spine.set_visible(True)
+                spine.set_color("0.6")
+            ax.set_title(str(r * cols + c + 1), fontsize=7, pad=2)
     return fig

@@ -277,6 +277,29 @@ LESSONS: dict[int, Lesson] = {
         # Smoke: the course-size network at 128×128 on two batches of 8 per split, to keep memory low.
         smoke={"batch_size": 8, "train_samples": 16, "validation_samples": 16, "test_samples": 16},
     ),
+    9: Lesson(
+        number=9,
+        title="Recurrent neural networks",
+        slug="09-recurrent-networks",
+        # Quick: 10,000 reviews to learn from and 2,500 to validate on (fit's validation_split holds out
+        # the last fifth), 5,000 test reviews, cut or padded to 200 words. A recurrent layer's cost grows
+        # with the number of words it reads, so 200 instead of the course's 500 is what makes the page
+        # fit: SimpleRNN(32) for 6 epochs and LSTM(32) for 5 take about 8 s and 14 s on two idle cores
+        # (their validation losses were lowest after 2-3 and 5 epochs). The exercise trains a
+        # two-layer stack for 3 epochs. Lesson 11 compares its transformer with these models on the
+        # same reviews.
+        quick=Budget(train_samples=10_000, validation_samples=2_500, test_samples=5_000,
+                     epochs=6, batch_size=128, data=("imdb", "imdb_word_index"),
+                     extra={"num_words": 10_000, "maxlen": 200, "embedding_dim": 32, "units": 32,
+                            "lstm_epochs": 5, "bag_of_words_epochs": 6, "stacked_epochs": 3}),
+        # Full: the course's setting (Chollet's): all 25,000 training reviews with validation_split=0.2,
+        # all 25,000 test reviews, 500 words, 10 epochs per model; about 12 s (SimpleRNN) and 18 s (LSTM)
+        # per epoch on two CPU cores.
+        full=Budget(train_samples=20_000, validation_samples=5_000, test_samples=None,
+                    epochs=10, batch_size=128, data=("imdb", "imdb_word_index"),
+                    extra={"num_words": 10_000, "maxlen": 500, "embedding_dim": 32, "units": 32,
+                           "lstm_epochs": 10, "bag_of_words_epochs": 10, "stacked_epochs": 10}),
+    ),
     10: Lesson(
         number=10,
         title="Time series forecasting",
@@ -305,6 +328,33 @@ LESSONS: dict[int, Lesson] = {
                            "delay": "24h", "units": 32, "stacked_units": (32, 64), "patience": 8,
                            "stacked_gru_epochs": 40, "bidirectional_gru_epochs": 40, "conv1d_gru_epochs": 20,
                            "cache_windows": False}),
+    ),
+    11: Lesson(
+        number=11,
+        title="Transformers for text and images",
+        slug="11-transformers",
+        # The text part uses Lesson 9's reviews, window and vocabulary (profiles.budget(9)), so that the
+        # transformer is compared with Lesson 9's LSTM and bag of words on the same test reviews; its own
+        # knobs are the keras.io text-classification sizes (32-wide embeddings, 2 heads, a 32-unit
+        # feed-forward layer) and 2 epochs, about 17 s on 10,000 reviews.
+        # The budget's samples and epochs are the Vision Transformer's on MNIST: 20,000 images to learn
+        # from, 5,000 to validate on, all 10,000 test images; 7×7 patches, width 64, 4 blocks of 4 heads
+        # that split the width (key_dim 16; the course's key_dim = width costs about three times as
+        # much), 3 epochs: about 20 s. The exercise trains a ViT and a small convnet on only
+        # `small_samples` images.
+        quick=Budget(train_samples=20_000, validation_samples=5_000, test_samples=None,
+                     epochs=3, batch_size=128, data=("imdb", "imdb_word_index", "mnist"),
+                     extra={"embed_dim": 32, "num_heads": 2, "ff_dim": 32, "text_epochs": 2, "text_batch_size": 32,
+                            "patch_size": 7, "vit_width": 64, "vit_layers": 4, "vit_heads": 4, "vit_mlp_dim": 128,
+                            "small_samples": 1_000, "small_epochs": 8}),
+        # Full: the same text model on Lesson 9's full split (500 words, 20,000 + 5,000 reviews); the ViT
+        # on all 60,000 training images (10,000 held out for validation) for 10 epochs.
+        full=Budget(train_samples=50_000, validation_samples=10_000, test_samples=None,
+                    epochs=10, batch_size=128, data=("imdb", "imdb_word_index", "mnist"),
+                    extra={"embed_dim": 32, "num_heads": 2, "ff_dim": 32, "text_epochs": 2, "text_batch_size": 32,
+                           "patch_size": 7, "vit_width": 64, "vit_layers": 4, "vit_heads": 4, "vit_mlp_dim": 128,
+                           "small_samples": 1_000, "small_epochs": 20}),
+        smoke={"small_samples": 128},
     ),
 }
 
