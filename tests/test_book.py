@@ -177,6 +177,10 @@ def test_lesson_3_prose_shows_the_numbers_of_the_run(build):
     assert f"falls to {float(values['best_val_loss']):.3f} at epoch {best_epoch}" in text
     assert f"for {epochs_run} epochs" in text
     assert "ran in the quick profile" in text and "Profile: quick" in text
+    # The page names where its photos came from, as the data layer recorded it.
+    source = values["photos_source"].strip("'\"")
+    assert source.startswith("Dogs vs. Cats") and "train/cats 1,000" in source
+    assert source.split(":")[0] in text and "train/cats 1,000" in text
 
 
 def test_lesson_3_regularizer_exercise_says_what_this_profile_ran(build):
