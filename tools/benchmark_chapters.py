@@ -3,6 +3,7 @@
     python tools/benchmark_chapters.py            # every chapter under book/lessons
     python tools/benchmark_chapters.py 01 03      # chapters whose file names start with these
     python tools/benchmark_chapters.py --smoke 08 # a smoke run of the full profile (see dlbook.profiles)
+    python tools/benchmark_chapters.py --cells 5 11  # also the five slowest code cells of each chapter
 
 The profile is whatever DLBOOK_PROFILE says (quick by default); `--smoke` runs the full profile's
 code paths on a few batches (`DLBOOK_PROFILE=full DLBOOK_SMOKE=1`). Memory is the peak resident
@@ -32,11 +33,12 @@ def run(path: Path) -> tuple[float, float]:
     return seconds, peak
 
 
-def measure(path: Path) -> tuple[float, float, float]:
+def measure(path: Path, cell_times: list[tuple[float, int, str]] | None = None) -> tuple[float, float, float]:
     """Execute the chapter at `path` in a fresh kernel: (wall seconds, peak MB, kernel CPU seconds).
 
     CPU seconds (user + system of the kernel and its children) depend less on what else the machine
-    is doing than wall time does: on a busy machine, compare those.
+    is doing than wall time does: on a busy machine, compare those. When `cell_times` is a list, it
+    receives (seconds, cell index, first line) for every code cell, to find where a chapter's time goes.
     """
     notebook = jupytext.read(path)
     client = NotebookClient(notebook, timeout=900, kernel_name="python3",
@@ -64,7 +66,11 @@ def measure(path: Path) -> tuple[float, float, float]:
         with client.setup_kernel():
             sampler.start()
             for index, cell in enumerate(notebook.cells):
+                cell_started = time.perf_counter()
                 client.execute_cell(cell, index)
+                if cell_times is not None and cell.cell_type == "code":
+                    first = next((line for line in cell.source.splitlines() if line.strip()), "")
+                    cell_times.append((time.perf_counter() - cell_started, index, first[:70]))
     finally:
         done.set()
     return time.perf_counter() - started, peak, cpu
@@ -79,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("prefixes", nargs="*", help="chapter file-name prefixes, e.g. 01 07 (default: all)")
     parser.add_argument("--smoke", action="store_true", help="smoke run of the full profile")
+    parser.add_argument("--cells", type=int, default=0, metavar="N", help="also print the N slowest code cells")
     args = parser.parse_args(argv)
     if args.smoke:
         os.environ.update(DLBOOK_PROFILE="full", DLBOOK_SMOKE="1")
@@ -86,9 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     total = 0.0
     print(f"{'chapter':32} {'seconds':>8} {'peak MB':>8} {'CPU s':>8}   ({mode}; load {os.getloadavg()[0]:.1f})")
     for chapter in chapters(args.prefixes):
-        seconds, peak, cpu = measure(chapter)
+        cell_times: list[tuple[float, int, str]] = []
+        seconds, peak, cpu = measure(chapter, cell_times)
         total += seconds
         print(f"{chapter.stem:32} {seconds:8.1f} {peak:8.0f} {cpu:8.1f}   (load {os.getloadavg()[0]:.1f})", flush=True)
+        for cell_seconds, index, first in sorted(cell_times, reverse=True)[:args.cells]:
+            print(f"    cell {index:3} {cell_seconds:7.1f} s  {first}", flush=True)
     print(f"{'total':32} {total:8.1f}")
     return 0
 
