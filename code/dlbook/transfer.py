@@ -68,8 +68,8 @@ BASES: dict[str, BaseSpec] = {
     ),
     "mobilenet_025": BaseSpec(
         name="mobilenet_025", title="MobileNet (alpha 0.25)", notop_item="mobilenet_025_notop",
-        # At the quick profile's 128×128 photos the last two blocks work on a 4×4 grid; block 11 is the
-        # last with an 8×8 grid, fine enough for Grad-CAM to localise (Lesson 6 compares the two).
+        # At the quick profile's 96×96 photos the last two blocks work on a 3×3 grid; block 11 is the
+        # last with a 6×6 grid, fine enough for Grad-CAM to localise (Lesson 6 compares the two).
         preprocessing="tf", top_block=("conv_dw_13", "conv_pw_13"), cam_layer="conv_pw_13_relu",
         heatmap_layer="conv_pw_11_relu",
         layers_by_depth=("conv_pw_1_relu", "conv_pw_5_relu", "conv_pw_13_relu"),
