@@ -203,6 +203,11 @@ def test_lesson_5_prose_shows_the_numbers_of_the_run(build):
     assert values["scratch_sentence"].strip("'\"")[:40] in text
     model_path = values["model_path"].strip("'\"")
     assert model_path.endswith("trained-models/lesson05-quick.keras") and f"saved as {model_path}" in text
+    # The results page compares feature extraction as the course runs it: the frozen base with augmentation.
+    record = json.loads((build.parent / "results" / "quick" / "lesson-05.json").read_text())["metrics"]
+    assert record["feature_extraction_test_accuracy"] == pytest.approx(float(values["augmented_test_accuracy"]), abs=1e-6)
+    assert record["stored_features_test_accuracy"] == pytest.approx(float(values["feature_test_accuracy"]), abs=1e-6)
+    assert record["test_accuracy"] == record["fine_tuned_test_accuracy"] == pytest.approx(test_accuracy, abs=1e-6)
 
 
 def test_lesson_6_explains_the_model_lesson_5_saved(build):
