@@ -66,3 +66,12 @@ def test_a_false_claim_fails_a_real_run_and_is_reported_in_a_smoke_run(monkeypat
     monkeypatch.setenv("DLBOOK_SMOKE", "1")
     assert guard(False, "the loss turns upward") is False
     assert "claim not checked: the loss turns upward" in capsys.readouterr().out
+
+
+def test_malloc_arenas_are_capped_on_linux_unless_the_environment_already_says(monkeypatch):
+    import sys
+
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert chapter.limit_malloc_arenas() is sys.platform.startswith("linux")
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert chapter.limit_malloc_arenas() is False

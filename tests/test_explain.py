@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from dlbook import explain, transfer
+from dlbook import explain
 
 
 def small_convnet(classes: int = 3, seed: int = 0) -> keras.Model:
@@ -49,21 +49,53 @@ QUADRANT = np.zeros((32, 32), bool)
 QUADRANT[:16, :16] = True
 
 
-def test_hand_written_grad_cam_agrees_with_tf_keras_vis():
+def tape_grad_cam(model: keras.Model, images: np.ndarray, layer_name: str, class_index) -> np.ndarray:
+    """Grad-CAM at the layer's resolution, written out as Lesson 6 writes it."""
+    import tensorflow as tf
+
+    grad_model = keras.Model(model.inputs[0], [model.get_layer(layer_name).output, model.outputs[0]])
+    indices = np.broadcast_to(np.asarray(class_index), (len(images),))
+    with tf.GradientTape() as tape:
+        feature_maps, scores = grad_model(tf.convert_to_tensor(images), training=False)
+        chosen = tf.reduce_sum(scores * tf.one_hot(indices, scores.shape[-1]), axis=-1)
+    weights = tf.reduce_mean(tape.gradient(chosen, feature_maps), axis=(1, 2), keepdims=True)
+    return tf.nn.relu(tf.reduce_sum(weights * feature_maps, axis=-1)).numpy()
+
+
+def test_upsample_maps_brings_a_hand_written_grad_cam_to_tf_keras_vis_values():
     model = explain.logit_model(small_convnet())
     images = photos(3)
     for class_index in (0, 2, [1, 0, 2]):
-        ours = explain.upsample_maps(explain.grad_cam(model, images, "conv_b", class_index), (32, 32))
+        raw = tape_grad_cam(model, images, "conv_b", class_index)
+        assert raw.shape == (3, 16, 16) and raw.min() >= 0
+        ours = explain.upsample_maps(raw, (32, 32))
         theirs = explain.heatmaps(model, images, class_index, "conv_b", methods=["Grad-CAM"])["Grad-CAM"]
         assert ours.shape == theirs.shape == (3, 32, 32)
         np.testing.assert_allclose(ours, theirs, atol=1e-4)
         assert ours.max() > 0.99  # real maps, not all zeros
+    # Without scaling, only the size changes: the mean stays (bilinear interpolation of a smooth map).
+    unscaled = explain.upsample_maps(np.ones((1, 4, 4)) * 3.0, (8, 8), normalize=False)
+    np.testing.assert_allclose(unscaled, 3.0)
 
 
-def test_grad_cam_is_at_the_layers_resolution_and_non_negative():
-    model = explain.logit_model(small_convnet())
-    maps = explain.grad_cam(model, photos(2), "conv_b", 1)
-    assert maps.shape == (2, 16, 16) and maps.min() >= 0
+def test_grad_cam_equals_cam_on_the_layer_a_gap_head_averages():
+    # With global average pooling and one dense layer on top, Grad-CAM's channel weights are the dense
+    # weights divided by the number of positions, so its map is the positive part of CAM, up to scale.
+    keras.utils.set_random_seed(3)
+    photos_in = keras.Input(shape=(32, 32, 3))
+    x = keras.layers.Rescaling(1 / 255)(photos_in)
+    x = keras.layers.Conv2D(8, 3, strides=2, activation="relu", padding="same", name="last_conv")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    dense = keras.layers.Dense(1, activation="sigmoid", name="score")
+    model = keras.Model(photos_in, dense(x))
+    images = photos(2)
+    feature_maps = np.asarray(explain.activation_model(model, ["last_conv"])(images))
+    kernel, bias = dense.get_weights()
+    cam = np.einsum("nhwk,k->nhw", feature_maps, kernel[:, 0])
+    logits = np.log(model.predict(images, verbose=0)[:, 0]) - np.log1p(-model.predict(images, verbose=0)[:, 0])
+    np.testing.assert_allclose(cam.mean(axis=(1, 2)) + bias[0], logits, rtol=1e-4, atol=1e-4)
+    library = explain.heatmaps(explain.logit_model(model), images, 1, "last_conv", methods=["Grad-CAM"])["Grad-CAM"]
+    np.testing.assert_allclose(explain.upsample_maps(np.maximum(cam, 0), (32, 32)), library, atol=1e-3)
 
 
 def test_logit_model_keeps_the_probabilities_and_the_layer_names():
@@ -79,16 +111,24 @@ def test_logit_model_keeps_the_probabilities_and_the_layer_names():
     np.testing.assert_allclose(two, explain.class_probabilities(binary, images), rtol=1e-5, atol=1e-6)
 
 
-def test_logit_model_follows_this_models_graph_when_layers_are_shared():
-    # A head trained on stored features and then put on a base: its layers belong to two graphs.
-    head_layers = [keras.layers.Flatten(), keras.layers.Dense(1, activation="sigmoid")]
+def test_logit_model_refuses_a_head_shared_with_another_model_until_it_is_reloaded(tmp_path):
+    # A head trained on stored features and then put on a base (Lesson 5): its layers belong to two
+    # graphs, and public Keras API names only the first. Saved and loaded back, the model is its own.
+    pooling, dense = keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(1, activation="sigmoid")
     features = keras.Input(shape=(4, 4, 2))
-    keras.Model(features, transfer.apply_layers(head_layers, features))
+    keras.Model(features, dense(pooling(features)))
     photos_in = keras.Input(shape=(8, 8, 3))
     conv = keras.layers.Conv2D(2, 3, strides=2, padding="same", name="conv")(photos_in)
-    model = keras.Model(photos_in, transfer.apply_layers(head_layers, conv))
-    logits = explain.logit_model(model)
+    model = keras.Model(photos_in, dense(pooling(conv)))
+    with pytest.raises(ValueError, match="shared between models.*load_model"):
+        explain.logit_model(model)
+    model.save(tmp_path / "model.keras")
+    reloaded = keras.saving.load_model(tmp_path / "model.keras")
+    logits = explain.logit_model(reloaded)
     assert logits.input_shape == (None, 8, 8, 3) and logits.output_shape == (None, 2)
+    images = np.random.default_rng(0).uniform(0, 255, (3, 8, 8, 3)).astype("float32")
+    np.testing.assert_allclose(keras.ops.softmax(logits.predict(images, verbose=0)),
+                               explain.class_probabilities(model, images), rtol=1e-5, atol=1e-6)
 
 
 def test_activation_model_returns_each_layers_feature_maps():
@@ -123,7 +163,7 @@ def test_the_deletion_curve_falls_fastest_for_the_map_of_what_the_model_uses():
     assert curves["right"][2] == pytest.approx(curves["right"][-1], abs=1e-6)
     assert curves["wrong"][6] == pytest.approx(curves["wrong"][0], abs=1e-6)
     # Grad-CAM's own map scores like the right answer.
-    cam = explain.upsample_maps(explain.grad_cam(explain.logit_model(model), image[None], "conv", 1), (32, 32))[0]
+    cam = explain.heatmaps(explain.logit_model(model), image[None], 1, "conv", methods=["Grad-CAM"])["Grad-CAM"][0]
     _, cam_curve = explain.deletion_curve(model, image, cam, class_index=1, steps=8)
     assert explain.deletion_area(fractions, cam_curve) < areas["random"]
 

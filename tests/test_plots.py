@@ -1,4 +1,4 @@
-"""plots.compare_runs: one panel per metric, one colour per run, smoothing that is really the moving average."""
+"""The book's figures (dlbook.plots): runs in their own colours, true moving averages, channel grids, deletion references."""
 
 from __future__ import annotations
 
@@ -86,3 +86,26 @@ def test_image_rows_rejects_images_of_different_sizes():
 
     with pytest.raises(ValueError, match="one size"):
         plots.image_rows({"a": np.zeros((2, 5, 5)), "b": np.zeros((2, 6, 6))})
+
+
+def test_channel_grid_shows_every_channel_marks_the_chosen_and_blanks_the_empty():
+    maps = np.random.default_rng(0).random((6, 6, 10))
+    maps[:, :, 3] = 0.0  # a channel whose pattern does not occur
+    figure = plots.channel_grid(maps, ncols=4, marked=[1, 7])
+    shown = [ax for ax in figure.axes if ax.images]
+    assert len(shown) == 10 and len(figure.axes) == 12  # three rows of four, two left empty
+    assert [ax.get_title() for ax in shown][:4] == ["0", "1", "2", "3: 0"]
+    framed = [int(ax.get_title().split(":")[0]) for ax in shown if ax.spines["left"].get_visible()]
+    assert framed == [1, 7]
+
+
+def test_deletion_curves_draw_random_references_grey_and_dashed():
+    fractions = np.linspace(0, 1, 5)
+    curves = {"Grad-CAM": np.linspace(0.9, 0.1, 5), "random 7×7 map": np.linspace(0.9, 0.4, 5),
+              "random cells": np.linspace(0.9, 0.3, 5)}
+    figure = plots.deletion_curves(fractions, curves, {name: 0.5 for name in curves})
+    lines = {line.get_label().split(" (")[0]: line for line in figure.axes[0].lines}
+    assert lines["Grad-CAM"].get_linestyle() == "-" and lines["Grad-CAM"].get_marker() == "o"
+    for name in ("random 7×7 map", "random cells"):
+        assert lines[name].get_color() == "0.45" and lines[name].get_linestyle() != "-"
+    assert lines["random 7×7 map"].get_linestyle() != lines["random cells"].get_linestyle()

@@ -1,4 +1,4 @@
-"""Transfer learning (dlbook.transfer): weights through the registry, freezing, the trained-model cache.
+"""Transfer learning (dlbook.transfer): weights through the registry, the recipe Lesson 5 teaches, the model hand-off.
 
 No real weights or photos: the tests write stand-in weight files in Keras' HDF5 layout and tiny JPEGs.
 """
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 
 import h5py
@@ -66,22 +65,29 @@ def test_vgg16_weight_files_resolve_through_the_registry(places, monkeypatch):
     stand_in(monkeypatch, mirror, "vgg16_notop", b"stand-in for the VGG16 base" * 50)
     stand_in(monkeypatch, mirror, "vgg16_top", b"stand-in for VGG16 with its classifier" * 50)
     spec = transfer.BASES["vgg16"]
-    base_path = transfer.weights_file(spec)
-    top_path = transfer.weights_file(spec, include_top=True)
+    base_path = transfer.imagenet_weights(spec.notop_item)
+    top_path = transfer.imagenet_weights(spec.top_item)
     # Verified against the published MD5, then prepared in the data directory under Keras' file names.
-    assert base_path == data_dir / "models" / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
-    assert top_path == data_dir / "models" / "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
-    assert base_path.read_bytes() == b"stand-in for the VGG16 base" * 50
-    with pytest.raises(DataError, match="MobileNet"):
-        transfer.weights_file(transfer.BASES["mobilenet_025"], include_top=True)
+    assert base_path == str(data_dir / "models" / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")
+    assert top_path == str(data_dir / "models" / "vgg16_weights_tf_dim_ordering_tf_kernels.h5")
+    assert open(base_path, "rb").read() == b"stand-in for the VGG16 base" * 50
 
 
 def test_a_weight_file_with_the_wrong_checksum_is_refused(places, monkeypatch):
     data_dir, mirror = places
     stand_in(monkeypatch, mirror, "vgg16_notop", b"corrupted download", md5="0" * 32)
     with pytest.raises(DataError, match="MD5 check"):
-        transfer.weights_file(transfer.BASES["vgg16"])
+        transfer.imagenet_weights("vgg16_notop")
     assert not (data_dir / "models" / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5").exists()
+
+
+def test_missing_weights_stop_a_real_run_and_mean_random_weights_in_a_smoke_run(places, monkeypatch, capsys):
+    monkeypatch.setattr(store, "download", lambda *args, **kwargs: (_ for _ in ()).throw(DataError("offline")))
+    with pytest.raises(DataError, match="vgg16_notop"):
+        transfer.imagenet_weights("vgg16_notop")
+    monkeypatch.setenv("DLBOOK_SMOKE", "1")
+    assert transfer.imagenet_weights("vgg16_notop") is None
+    assert "randomly initialised weights" in capsys.readouterr().out
 
 
 def test_the_registry_names_keras_published_vgg16_checksums():
@@ -92,8 +98,17 @@ def test_the_registry_names_keras_published_vgg16_checksums():
         "keras-applications/vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5")
 
 
+def lesson5_base(spec: transfer.BaseSpec, size=(32, 32), weights=None) -> tuple[keras.KerasTensor, keras.Model]:
+    """The base as Lesson 5's cell builds it: photo input, preprocessing layer, `keras.applications`."""
+    photos = keras.Input(shape=(*size, 3), name="photo")
+    scaled = transfer.ImageNetPreprocessing(spec.preprocessing)(photos)
+    if spec.name == "vgg16":
+        return photos, keras.applications.VGG16(include_top=False, weights=weights, input_tensor=scaled)
+    return photos, keras.applications.MobileNet(alpha=0.25, include_top=False, weights=weights, input_tensor=scaled)
+
+
 @pytest.mark.parametrize("name", ["vgg16", "mobilenet_025"])
-def test_pretrained_base_loads_the_registry_weights(places, monkeypatch, tmp_path, name):
+def test_lesson5s_keras_applications_call_loads_the_registry_weights(places, monkeypatch, tmp_path, name):
     _, mirror = places
     spec = transfer.BASES[name]
     keras.utils.set_random_seed(0)
@@ -104,21 +119,16 @@ def test_pretrained_base_loads_the_registry_weights(places, monkeypatch, tmp_pat
     content = write_keras_h5_weights(tmp_path / "weights.h5", application, fill=lambda i: (i % 7) / 10)
     stand_in(monkeypatch, mirror, spec.notop_item, content)
 
-    base = transfer.pretrained_base(spec, (32, 32))
+    photos, base = lesson5_base(spec, weights=transfer.imagenet_weights(spec.notop_item))
     values = [w.numpy() for layer in base.layers if not isinstance(layer, transfer.ImageNetPreprocessing)
               for w in layer.weights]
     assert len(values) == len(application.weights)
     assert all(np.all(v == np.float32((i % 7) / 10)) for i, v in enumerate(values))
-    # One flat graph: photo in, the base's layers addressable by name.
-    assert base.input.shape == (None, 32, 32, 3)
-    assert isinstance(base.layers[1], transfer.ImageNetPreprocessing)
-    assert base.get_layer(spec.heatmap_layer) is not None
-    assert all(base.get_layer(n) is not None for n in spec.layers_by_depth)
-
-
-def test_the_vgg16_classifier_needs_224_pixels():
-    with pytest.raises(ValueError, match="224×224"):
-        transfer.pretrained_base(transfer.BASES["vgg16"], (150, 150), include_top=True)
+    # One flat graph from the photo: the layers the lessons name exist, and the last is the CAM layer.
+    assert base.layers[0].output is photos and isinstance(base.layers[1], transfer.ImageNetPreprocessing)
+    assert base.get_layer(spec.cam_layer).output is base.output
+    assert all(base.get_layer(n) is not None for n in (spec.heatmap_layer, *spec.layers_by_depth))
+    assert any(layer.name.startswith(spec.top_block) for layer in base.layers)
 
 
 @pytest.mark.parametrize("mode, reference", [
@@ -131,55 +141,6 @@ def test_preprocessing_layer_equals_the_applications_preprocess_input(mode, refe
     np.testing.assert_allclose(np.asarray(ours), reference(photos.copy()), rtol=1e-5, atol=1e-4)
     with pytest.raises(ValueError, match="'tf' or 'caffe'"):
         transfer.ImageNetPreprocessing("torch")
-
-
-def flat_classifier(places, monkeypatch, tmp_path):
-    """A MobileNet base with stand-in weights and the book's head, as one flat model."""
-    _, mirror = places
-    spec = transfer.BASES["mobilenet_025"]
-    application = keras.applications.MobileNet(alpha=0.25, include_top=False, weights=None, input_shape=(32, 32, 3))
-    stand_in(monkeypatch, mirror, spec.notop_item, write_keras_h5_weights(tmp_path / "w.h5", application))
-    base = transfer.pretrained_base(spec, (32, 32))
-    head_layers = transfer.classifier_head_layers(units=8)
-    model = keras.Model(base.input, transfer.apply_layers(head_layers, base.output))
-    return spec, base, head_layers, model
-
-
-def test_freezing_and_unfreezing_change_the_trainable_counts_as_claimed(places, monkeypatch, tmp_path):
-    spec, base, head_layers, model = flat_classifier(places, monkeypatch, tmp_path)
-    head_parameters = sum(layer.count_params() for layer in head_layers)
-    base_parameters = base.count_params()
-    # Before freezing, only batch normalization's moving statistics are non-trainable.
-    statistics = sum(2 * layer.moving_mean.shape[0] for layer in base.layers
-                     if isinstance(layer, keras.layers.BatchNormalization))
-    assert transfer.weight_counts(model) == (model.count_params() - statistics, statistics)
-
-    base.trainable = False
-    assert transfer.weight_counts(model) == (head_parameters, base_parameters)
-
-    unfrozen = transfer.unfreeze_top_block(base, spec)
-    assert unfrozen == ["conv_dw_13", "conv_pw_13"]
-    block = sum(base.get_layer(name).count_params() for name in unfrozen)
-    assert transfer.weight_counts(model) == (head_parameters + block, base_parameters - block)
-    # Batch normalization stays frozen inside the top block.
-    assert not base.get_layer("conv_pw_13_bn").trainable and not base.get_layer("conv_dw_12").trainable
-
-    # The optimizer sees exactly the head and the top block's convolutions ...
-    trainable_layers = {w.path.split("/")[0] for w in model.trainable_weights}
-    assert trainable_layers == {"conv_dw_13", "conv_pw_13", "dense_hidden", "dog_probability"}
-    # ... and a training step leaves every other weight, batch-normalization statistics included, unchanged.
-    before = {w.path: w.numpy().copy() for w in model.weights}
-    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy")
-    rng = np.random.default_rng(0)
-    model.fit(rng.uniform(0, 255, (8, 32, 32, 3)), rng.integers(0, 2, (8, 1)).astype("float32"), epochs=1, verbose=0)
-    changed = {w.path.split("/")[0] for w in model.weights if not np.array_equal(before[w.path], w.numpy())}
-    assert {"dense_hidden", "dog_probability"} <= changed <= trainable_layers
-
-
-def test_unfreezing_a_block_that_does_not_exist_is_an_error(places, monkeypatch, tmp_path):
-    spec, base, _, _ = flat_classifier(places, monkeypatch, tmp_path)
-    with pytest.raises(ValueError, match="nothing to unfreeze"):
-        transfer.unfreeze_top_block(base, dataclasses.replace(spec, top_block=("block5_conv",)))
 
 
 def test_architecture_only_builds_a_model_without_allocating_its_weights():
@@ -196,71 +157,60 @@ def test_architecture_only_builds_a_model_without_allocating_its_weights():
 
 
 # --------------------------------------------------------------------------------------------------
-# The trained-model cache
+# Lesson 5's model, handed to Lesson 6
 
 
-def tiny_lesson5_model(size=(128, 128)) -> keras.Model:
+def tiny_lesson5_model(size=(112, 112)) -> keras.Model:
     photos = keras.Input(shape=(*size, 3))
     x = transfer.ImageNetPreprocessing("tf")(photos)
     x = keras.layers.Conv2D(2, 3, strides=16, name="conv")(x)
-    return keras.Model(photos, transfer.apply_layers(transfer.classifier_head_layers(units=4), x))
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(photos, keras.layers.Dense(1, activation="sigmoid", name="dog_probability")(x))
 
 
-def test_the_cache_returns_the_saved_model_and_its_info(places, monkeypatch):
+def test_the_saved_model_comes_back_with_its_info(places):
     data_dir, _ = places
-    model = tiny_lesson5_model(profiles.budget(5, "quick").image_size)
+    model = tiny_lesson5_model()
     saved = transfer.save_trained_classifier(model, {"how": "test", "test_accuracy": 0.5}, "quick")
-    assert saved.parent == data_dir / "trained-models" and saved.name.startswith("lesson5-quick-mobilenet_025-")
+    assert saved == data_dir / "trained-models" / "lesson05-quick.keras" == transfer.trained_model_path("quick")
     assert not [p for p in saved.parent.iterdir() if p.name.startswith(".")], "temporary files left behind"
 
     loaded, info = transfer.load_trained_classifier("quick")
-    assert info["how"] == "test" and info["key"] == saved.stem
+    assert info["how"] == "test" and info["made_by"]["budget"]["extra"]["base"] == "mobilenet_025"
     photos = np.random.default_rng(0).uniform(0, 255, (2, *model.input_shape[1:])).astype("float32")
     np.testing.assert_allclose(loaded.predict(photos, verbose=0), model.predict(photos, verbose=0), rtol=1e-6)
     assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
 
 
-def test_a_new_code_version_or_profile_does_not_see_an_old_model(places, monkeypatch):
-    transfer.save_trained_classifier(tiny_lesson5_model(), {"how": "test"}, "quick")
-    key = transfer.cache_key("quick")
-    assert transfer.cache_key("full") != key and "full-vgg16" in transfer.cache_key("full")
-    monkeypatch.setattr(transfer, "CACHE_VERSION", transfer.CACHE_VERSION + 1)
-    assert transfer.cache_key("quick") != key
-    assert transfer.load_trained_classifier("quick") is None
-    # Saving under the new key removes the quick profile's old model, and leaves other profiles' alone.
-    full_model = transfer.save_trained_classifier(tiny_lesson5_model((150, 150)), {"how": "test"}, "full")
-    transfer.save_trained_classifier(tiny_lesson5_model(), {"how": "test"}, "quick")
-    names = sorted(p.name for p in transfer.cache_paths("quick")[0].parent.iterdir())
-    assert names == sorted([full_model.name, full_model.with_suffix(".json").name,
-                            *(path.name for path in transfer.cache_paths("quick"))])
+def test_a_missing_model_is_a_clear_error_that_says_to_run_lesson_5(places):
+    with pytest.raises(transfer.MissingModelError, match=r"not at .*lesson05-quick\.keras.*Run Lesson 5"):
+        transfer.load_trained_classifier("quick")
 
 
-def test_a_damaged_cached_model_is_removed_and_not_used(places, capsys):
+def test_a_damaged_model_file_is_a_clear_error(places):
     path = transfer.save_trained_classifier(tiny_lesson5_model(), {"how": "test"}, "quick")
     path.write_bytes(path.read_bytes()[:100])  # a truncated file
-    assert transfer.load_trained_classifier("quick") is None
-    assert "unusable" in capsys.readouterr().out
-    assert not path.exists() and not path.with_suffix(".json").exists()
+    with pytest.raises(transfer.MissingModelError, match="cannot be read.*Run Lesson 5"):
+        transfer.load_trained_classifier("quick")
 
 
-def test_a_cached_model_of_the_wrong_size_is_not_used(places):
-    transfer.save_trained_classifier(tiny_lesson5_model((64, 64)), {"how": "test"}, "quick")
-    assert transfer.load_trained_classifier("quick") is None
+def test_a_model_saved_under_another_budget_is_used_with_a_note(places, monkeypatch, capsys):
+    transfer.save_trained_classifier(tiny_lesson5_model(), {"how": "test"}, "quick")
+    monkeypatch.setattr(transfer, "MODEL_VERSION", transfer.MODEL_VERSION + 1)
+    model, info = transfer.load_trained_classifier("quick")
+    assert info["how"] == "test" and "rerun Lesson 5" in capsys.readouterr().out
 
 
-def test_trained_classifier_rebuilds_once_when_the_cache_is_empty(places, monkeypatch):
-    calls = []
-
-    def cheap_rebuild(budget, seed=42):
-        calls.append(budget)
-        return tiny_lesson5_model(budget.image_size), {"how": "rebuilt", "base": budget.extra["base"]}
-
-    monkeypatch.setattr(transfer, "train_by_feature_extraction", cheap_rebuild)
-    model, info = transfer.trained_classifier("quick")
-    assert info["how"] == "rebuilt" and calls == [profiles.budget(5, "quick")]
-    again, info_again = transfer.trained_classifier("quick")
-    assert len(calls) == 1 and info_again["key"] == info["key"]
-    assert json.loads(transfer.cache_paths("quick")[1].read_text())["how"] == "rebuilt"
+def test_profiles_and_smoke_runs_keep_their_own_files(places, monkeypatch):
+    quick = transfer.save_trained_classifier(tiny_lesson5_model(), {"how": "quick"}, "quick")
+    monkeypatch.setenv("DLBOOK_SMOKE", "1")
+    smoke = transfer.save_trained_classifier(tiny_lesson5_model((150, 150)), {"how": "smoke"}, "full")
+    assert smoke.name == "lesson05-full-smoke.keras" and quick.exists()
+    assert transfer.load_trained_classifier("full")[1]["how"] == "smoke"
+    with pytest.raises(transfer.MissingModelError):
+        transfer.load_trained_classifier("quick")  # a smoke run looks for smoke models only
+    monkeypatch.delenv("DLBOOK_SMOKE")
+    assert transfer.load_trained_classifier("quick")[1]["how"] == "quick"
 
 
 # --------------------------------------------------------------------------------------------------

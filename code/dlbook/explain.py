@@ -2,9 +2,11 @@
 
 - `activation_model`: the feature maps of chosen layers for an image (intermediate activations);
 - `logit_model`, `class_probabilities`: the class scores methods explain, and the probabilities;
-- `grad_cam`: Grad-CAM written out with `tf.GradientTape`, for reading; `upsample_maps` brings a map
-  to the photo's size exactly as tf-keras-vis does, so the two can be compared;
-- `heatmaps`: Grad-CAM, Grad-CAM++, Score-CAM and SmoothGrad saliency from tf-keras-vis, one call;
+- `upsample_maps`: a map at a layer's resolution brought to the photo's size exactly as tf-keras-vis
+  does, so that a map computed by hand (Lesson 6 writes CAM and Grad-CAM in its cells) compares
+  with the library's value by value;
+- `heatmaps`: Grad-CAM, Grad-CAM++, Score-CAM, vanilla saliency and SmoothGrad from tf-keras-vis,
+  one call;
 - `deletion_curves`, `deletion_area`: delete the most salient pixels first and watch the class score
   fall (Petsiuk et al., 2018), a number that says how faithful a heatmap is.
 
@@ -22,7 +24,7 @@ from collections.abc import Mapping, Sequence
 import keras
 import numpy as np
 
-METHODS = ("Grad-CAM", "Grad-CAM++", "Score-CAM", "SmoothGrad")
+METHODS = ("Grad-CAM", "Grad-CAM++", "Score-CAM", "Saliency", "SmoothGrad")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -48,14 +50,23 @@ def logit_model(model: keras.Model) -> keras.Model:
     names stay the same. A binary classifier with one sigmoid unit (logit $z$) becomes one with two
     logits, $(-z/2, z/2)$: their softmax is $(1 - \\sigma(z), \\sigma(z))$, the model's own two
     probabilities, so class 0 ("cat") can be explained as well as class 1 ("dog").
+
+    Only public Keras API is used: the layer that produces the model's output, and that layer's
+    `input`. Both name the tensors of the layer's first call, so the last layer must belong to this
+    model alone (as in a model loaded with `keras.saving.load_model`); a layer shared with another
+    model is refused with an error that says so.
     """
-    # The layer that produced the model's output, and its input *in this model's graph*: a layer shared
-    # with another model (a head trained on stored features) has one input per model it belongs to.
-    last, node_index, _ = model.outputs[0]._keras_history
+    output = model.outputs[0]
+    last = next((layer for layer in reversed(model.layers) if layer.output is output), None)
+    if last is None:
+        raise ValueError(
+            f"{model.name}: the layer that produces the output was first called in another model (a layer "
+            "shared between models). Save the model and load it back (keras.saving.load_model), or build "
+            "it with layers of its own, then call logit_model on that.")
     if not isinstance(last, keras.layers.Dense):
         raise ValueError(f"{model.name}: the last layer must be Dense to expose its logits, not {type(last).__name__}")
     kernel, bias = last.get_weights()
-    features = last._inbound_nodes[node_index].input_tensors[0]
+    features = last.input
     if last.units == 1:
         scores = keras.layers.Dense(2, name=f"{last.name}_logits")
         outputs = scores(features)
@@ -81,30 +92,7 @@ def _class_indices(class_index: int | Sequence[int], n: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------------
-# Grad-CAM by hand
-
-
-def grad_cam(model: keras.Model, images: np.ndarray, layer_name: str, class_index: int | Sequence[int]) -> np.ndarray:
-    """Grad-CAM heatmaps at the resolution of layer `layer_name`, shape (images, height, width).
-
-    `model` returns class scores before softmax (see `logit_model`); `class_index` is the class to
-    explain, one for all images or one per image. Each channel k of the layer's feature maps A^k gets
-    the weight alpha_k, the average over positions of d(score)/dA^k; the heatmap is the positive
-    part of sum_k alpha_k A^k: where the layer holds features that raise the class score.
-    """
-    import tensorflow as tf
-
-    grad_model = keras.Model(model.inputs[0], [model.get_layer(layer_name).output, model.outputs[0]])
-    images = tf.convert_to_tensor(np.asarray(images, dtype="float32"))
-    indices = _class_indices(class_index, images.shape[0])
-    with tf.GradientTape() as tape:
-        feature_maps, scores = grad_model(images, training=False)
-        # Each image's score for its own class; the images do not interact, so one gradient serves all.
-        class_scores = tf.reduce_sum(scores * tf.one_hot(indices, scores.shape[-1]), axis=-1)
-    gradients = tape.gradient(class_scores, feature_maps)
-    channel_weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)
-    heatmaps = tf.nn.relu(tf.reduce_sum(channel_weights * feature_maps, axis=-1))
-    return heatmaps.numpy()
+# Maps at the photo's size
 
 
 def upsample_maps(maps: np.ndarray, size: tuple[int, int], normalize: bool = True) -> np.ndarray:
@@ -137,9 +125,10 @@ def heatmaps(model: keras.Model, images: np.ndarray, class_index: int | Sequence
     `model` returns class scores before softmax (`logit_model`). The three CAM methods use the
     feature maps of `layer_name` exactly (tf-keras-vis would otherwise step back to the nearest
     convolution); Score-CAM masks the photo with at most `scorecam_channels` of them, the most
-    varied ones (Faster Score-CAM), since it costs one forward pass per channel; SmoothGrad averages
-    `smoothgrad_samples` saliency maps of noisy copies, with noise of `smoothgrad_noise` times the
-    image's value range.
+    varied ones (Faster Score-CAM), since it costs one forward pass per channel. "Saliency" is the
+    vanilla gradient of the score with respect to the pixels (largest absolute value over the
+    colour channels); SmoothGrad averages `smoothgrad_samples` such maps of noisy copies, with noise
+    of `smoothgrad_noise` times the image's value range.
     """
     from tf_keras_vis.gradcam import Gradcam
     from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
@@ -170,6 +159,8 @@ def heatmaps(model: keras.Model, images: np.ndarray, class_index: int | Sequence
                 maps = np.stack([scorecam(CategoricalScore([int(i)]), image[None], max_N=limit, batch_size=64,
                                           **where).reshape(image.shape[:2])
                                  for image, i in zip(images, indices)])
+            elif method == "Saliency":
+                maps = Saliency(model, clone=False)(score, images)
             else:
                 maps = Saliency(model, clone=False)(score, images, smooth_samples=smoothgrad_samples,
                                                     smooth_noise=smoothgrad_noise)
@@ -253,6 +244,18 @@ def deletion_area(fractions: np.ndarray, probabilities: np.ndarray) -> float:
     return float(np.trapezoid(probabilities, fractions))
 
 
-def random_saliency(shape: tuple[int, int], seed: int = 0) -> np.ndarray:
-    """A map of random values: deleting in its order is the reference a real heatmap must beat."""
-    return np.random.default_rng(seed).random(shape)
+def random_saliency(shape: tuple[int, int], seed: int = 0, grid: int | None = None) -> np.ndarray:
+    """A map of random values: deleting in its order is the reference a real heatmap must beat.
+
+    With `grid`, the random values lie on a `grid` × `grid` grid and are resized to `shape` the way
+    layer heatmaps are (`upsample_maps`), so the map is as smooth as a heatmap from a layer with that
+    grid. That is the fair reference for such a heatmap: deleting scattered random cells destroys a
+    convnet's local evidence everywhere at once, which a smooth map, deleting one connected region at
+    a time, can hardly beat even when it marks the right region.
+    """
+    rng = np.random.default_rng(seed)
+    if grid is None:
+        return rng.random(shape)
+    if grid < 1:
+        raise ValueError(f"grid must be at least 1, not {grid}")
+    return upsample_maps(rng.random((1, grid, grid)), shape)[0]

@@ -7,6 +7,7 @@ Matplotlib figure, so a chapter can glue it or add a caption.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
@@ -408,33 +409,50 @@ def compare_runs(histories: Mapping[str, Mapping[str, Sequence[float]]],
 
 def deletion_curves(fractions: np.ndarray, curves: Mapping[str, np.ndarray],
                     areas: Mapping[str, float] | None = None) -> plt.Figure:
-    """Mean deletion curves, one line per method: class probability against the fraction of pixels deleted."""
-    fig, ax = plt.subplots(figsize=(5.6, 3.6))
-    styles = ["-o", "-s", "-^", "-D", "--", "-v", "-x"]
-    for (name, curve), style in zip(curves.items(), styles):
+    """Mean deletion curves, one line per method: class probability against the fraction of the photo deleted.
+
+    Curves whose name starts with "random" are references: drawn in grey, dashed, without markers.
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 3.9))
+    markers = itertools.cycle(["o", "s", "^", "D", "v", "x", "P", "*"])
+    dashes = itertools.cycle(["--", ":", "-.", (0, (5, 1)), (0, (1, 3))])
+    for name, curve in curves.items():
         label = f"{name} (area {areas[name]:.3f})" if areas else name
-        ax.plot(np.asarray(fractions) * 100, curve, style, markersize=3,
-                color="0.35" if name.lower().startswith("random") else None, label=label)
-    ax.set_xlabel("pixels deleted, most salient first (%)")
+        if name.lower().startswith("random"):
+            ax.plot(np.asarray(fractions) * 100, curve, linestyle=next(dashes), color="0.45", label=label)
+        else:
+            ax.plot(np.asarray(fractions) * 100, curve, "-", marker=next(markers), markersize=3, label=label)
+    ax.set_xlabel("photo deleted, most salient first (%)")
     ax.set_ylabel("probability of the explained class")
     ax.set_ylim(0, 1.02)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     return fig
 
 
 def grad_cam_steps(image: np.ndarray, raw_map: np.ndarray, upsampled: np.ndarray, title: str = "",
-                   cmap: str = HEATMAP_CMAP) -> plt.Figure:
-    """Grad-CAM in three panels: the photo, the map at its layer's resolution, the resized map over the photo."""
+                   cmap: str = HEATMAP_CMAP, method: str = "Grad-CAM") -> plt.Figure:
+    """A class heatmap in three panels: the photo, the map at its layer's resolution, the resized map over the photo.
+
+    A raw map with negative values (a class activation map: evidence for and against the class) is
+    drawn with a diverging colormap centred on zero; the overlay shows `upsampled`, scaled to [0, 1].
+    """
     fig, axes = plt.subplots(1, 3, figsize=(9.0, 3.2))
     image = np.asarray(image, dtype=float)
+    raw_map = np.asarray(raw_map, dtype=float)
     axes[0].imshow(image / 255.0 if image.max() > 1.0 else image)
     axes[0].set_title(title or "photo", fontsize=9)
-    shown = axes[1].imshow(raw_map, cmap=cmap)
-    axes[1].set_title(f"Grad-CAM, {raw_map.shape[0]}×{raw_map.shape[1]} grid", fontsize=9)
-    fig.colorbar(shown, ax=axes[1], fraction=0.046, pad=0.04, label="class evidence")
+    if raw_map.min() < 0:
+        limit = float(np.abs(raw_map).max()) or 1.0
+        shown = axes[1].imshow(raw_map, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        label = "evidence for (+) and against (−)"
+    else:
+        shown = axes[1].imshow(raw_map, cmap=cmap)
+        label = "class evidence"
+    axes[1].set_title(f"{method}, {raw_map.shape[0]}×{raw_map.shape[1]} grid", fontsize=9)
+    fig.colorbar(shown, ax=axes[1], fraction=0.046, pad=0.04, label=label)
     overlay = overlay_heatmap(axes[2], image, upsampled, cmap=cmap)
-    axes[2].set_title("resized and laid over the photo", fontsize=9)
+    axes[2].set_title("positive part, resized, over the photo", fontsize=9)
     fig.colorbar(overlay, ax=axes[2], fraction=0.046, pad=0.04, label="scaled to [0, 1]")
     for ax in axes:
         ax.set_xticks([])
@@ -654,4 +672,37 @@ def patch_grid(image: np.ndarray, patches: np.ndarray, cmap: str = "gray_r") -> 
                 spine.set_visible(True)
                 spine.set_color("0.6")
             ax.set_title(str(r * cols + c + 1), fontsize=7, pad=2)
+    return fig
+
+
+def channel_grid(maps: np.ndarray, ncols: int = 16, size: float = 0.55, marked: Sequence[int] = (),
+                 cmap: str = "viridis") -> plt.Figure:
+    """Every channel of one layer's output for one image, in channel order, each on its own colour scale.
+
+    `maps` has shape (height, width, channels). Channels that are zero everywhere are drawn blank
+    (white) and titled "0"; the channels listed in `marked` get a coloured frame.
+    """
+    maps = np.asarray(maps, dtype=float)
+    channels = maps.shape[-1]
+    nrows = int(np.ceil(channels / ncols))
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, figsize=(size * ncols, size * nrows * 1.15 + 0.1))
+    marked = set(int(c) for c in marked)
+    for index, ax in enumerate(axes.ravel()):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        if index >= channels:
+            ax.axis("off")
+            continue
+        channel = maps[:, :, index]
+        if channel.max() > channel.min():
+            ax.imshow(channel, cmap=cmap, vmin=channel.min(), vmax=channel.max())
+        else:
+            ax.imshow(np.ones_like(channel), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(str(index) if channel.max() > 0 else f"{index}: 0", fontsize=5, pad=1)
+        for spine in ax.spines.values():
+            spine.set_visible(index in marked)
+            spine.set_color(OKABE_ITO[3])
+            spine.set_linewidth(1.5)
+    fig.tight_layout(pad=0.2, h_pad=0.2, w_pad=0.1)
     return fig
