@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -103,3 +104,12 @@ def test_a_spread_measurement_is_used_only_for_its_own_profile(tmp_path):
     path.write_text("{broken")
     with pytest.raises(results.ResultsError, match="not a readable spread measurement"):
         results.load_spread(path, "quick")
+
+
+def test_image_sizes_named_in_a_gap_are_the_profiles_own():
+    # A gap that names an image size must follow the profile when its budget changes.
+    for reference in results.REFERENCES:
+        for profile, text in reference.gap.items():
+            for named in re.findall(r"(\d+)×(\d+)", text):
+                budget = getattr(profiles.lesson(reference.lesson), profile)
+                assert tuple(int(n) for n in named) == tuple(budget.image_size), (reference.task, profile, text)
