@@ -541,7 +541,6 @@ def test_lesson_9_prose_shows_the_numbers_of_the_run(build):
     assert untrained < 0.2 and lstm_untrained < untrained and lstm_trained > lstm_untrained
     assert values["rnn_trained_direction"].strip("'") == ("up" if trained > untrained else "down")
     assert f"receive {untrained:.1%} of the gradient of the last" in text
-    assert float(values["lstm_validation"]) > float(values["simple_rnn_validation"])
 
 
 def test_lesson_9_saves_the_models_lesson_11_loads(build):
