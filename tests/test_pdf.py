@@ -133,6 +133,8 @@ def test_pdf_glossary_terms_are_links_into_the_glossary(pdf_build, html):
     glossary_pages = ranges["glossary"]
     links = links_between(pdf_build.pdf)
     for page in notebook_pages():
+        if not page.docname.startswith("lessons/"):
+            continue  # the results page links no glossary term
         terms_in_html = len(soup(html, page).select('article a[href*="glossary.html#term-"]'))
         into_glossary = [link for link in links
                          if link[0] in ranges[page.docname] and link[1] in glossary_pages]
