@@ -66,6 +66,11 @@ def notebook_pages(book: Path = BOOK) -> list[Page]:
     return [page for page in toc_pages(book) if page.is_notebook]
 
 
+def chapter_pages(book: Path = BOOK) -> list[Page]:
+    """The lessons: executed pages with a budget and glossary terms (the results page is neither)."""
+    return [page for page in notebook_pages(book) if page.docname.startswith("lessons/")]
+
+
 def soup(html_dir: Path, page: Page | str) -> BeautifulSoup:
     name = page.html if isinstance(page, Page) else page
     return BeautifulSoup((html_dir / name).read_text(encoding="utf-8"), "html.parser")

@@ -142,11 +142,9 @@ def test_lesson_2_prose_shows_the_numbers_of_the_run(build):
 
 
 def test_every_chapter_shows_its_budget_as_a_table(build):
-    from bookpages import notebook_pages
+    from bookpages import chapter_pages
 
-    for chapter in notebook_pages():
-        if not chapter.docname.startswith("lessons/"):
-            continue  # the results page runs no budget of its own
+    for chapter in chapter_pages():
         soup = page(build, chapter.docname)
         first_output = soup.select_one("article div.cell_output")
         assert first_output is not None and "Profile:" in first_output.get_text(), chapter.docname
@@ -303,10 +301,10 @@ MINIMUM_FIGURES[LESSON_11] = 6
 
 
 def test_every_chapter_is_listed_with_its_figures():
-    from bookpages import notebook_pages
+    from bookpages import chapter_pages
 
     # The results page is a notebook too, but not a chapter: it has its own tests (test_results.py).
-    assert sorted(MINIMUM_FIGURES) == sorted(p.docname for p in notebook_pages() if p.docname.startswith("lessons/"))
+    assert sorted(MINIMUM_FIGURES) == sorted(p.docname for p in chapter_pages())
 
 
 @pytest.mark.parametrize("name, minimum", MINIMUM_FIGURES.items())

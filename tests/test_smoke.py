@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from bookpages import notebook_pages
+from bookpages import chapter_pages
 from conftest import ROOT
 
 pytestmark = pytest.mark.smoke
@@ -24,7 +24,7 @@ sys.modules["benchmark_chapters"] = benchmark
 _spec.loader.exec_module(benchmark)
 
 
-@pytest.mark.parametrize("chapter", [p for p in notebook_pages() if p.docname.startswith("lessons/")],
+@pytest.mark.parametrize("chapter", chapter_pages(),
                          ids=lambda p: p.docname.split("/")[-1][:2])
 def test_chapter_runs_the_full_profile_as_a_smoke_run(chapter, monkeypatch, tmp_path):
     # The kernel inherits this environment. Results go to a scratch folder, never the reader's.
