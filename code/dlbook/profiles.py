@@ -368,14 +368,14 @@ LESSONS: dict[int, Lesson] = {
         # (text 72 s, ViT 29 s, exercise 22 s); hence the sizes above.
         quick=Budget(train_samples=8_000, validation_samples=2_000, test_samples=None,
                      epochs=4, batch_size=128, data=("imdb", "imdb_word_index", "mnist"),
-                     extra={"embed_dim": 32, "num_heads": 2, "ff_dim": 32, "text_epochs": 1, "text_batch_size": 32,
+                     extra={"model_width": 32, "num_heads": 2, "feed_forward_units": 32, "text_epochs": 1, "text_batch_size": 32,
                             "patch_size": 7, "vit_width": 64, "vit_layers": 2, "vit_heads": 4, "vit_mlp_dim": 128,
                             "small_samples": 1_000, "small_epochs": 4}),
         # Full: the same text model on Lesson 9's full split (500 words, 20,000 + 5,000 reviews); the ViT
         # on all 60,000 training images (10,000 held out for validation) for 10 epochs.
         full=Budget(train_samples=50_000, validation_samples=10_000, test_samples=None,
                     epochs=10, batch_size=128, data=("imdb", "imdb_word_index", "mnist"),
-                    extra={"embed_dim": 32, "num_heads": 2, "ff_dim": 32, "text_epochs": 2, "text_batch_size": 32,
+                    extra={"model_width": 32, "num_heads": 2, "feed_forward_units": 32, "text_epochs": 2, "text_batch_size": 32,
                            "patch_size": 7, "vit_width": 64, "vit_layers": 4, "vit_heads": 4, "vit_mlp_dim": 128,
                            "small_samples": 1_000, "small_epochs": 20}),
         smoke={"small_samples": 128},
