@@ -247,7 +247,8 @@ def test_lesson_5_prose_shows_the_numbers_of_the_run(build):
         assert f"{float(values[key]):.1%}" in text
     assert values["scratch_sentence"].strip("'\"")[:40] in text
     model_path = values["model_path"].strip("'\"")
-    assert model_path.endswith("trained-models/lesson05-quick.keras") and f"saved as {model_path}" in text
+    assert re.search(r"trained-models/lesson05-quick-classifier-[0-9a-f]{12}\.keras$", model_path)
+    assert f"saved as {model_path}" in text
     # The results page compares feature extraction as the course runs it: the frozen base with augmentation.
     record = json.loads((build.parent / "results" / "quick" / "lesson-05.json").read_text())["metrics"]
     assert record["feature_extraction_test_accuracy"] == pytest.approx(float(values["augmented_test_accuracy"]), abs=1e-6)
@@ -260,7 +261,7 @@ def test_lesson_6_explains_the_model_lesson_5_saved(build):
     values = glued_values(build, LESSON_6)
     # The book runs Lesson 5 before Lesson 6, so Lesson 6 finds Lesson 5's model file.
     assert values["model_how"].strip("'\"") == "fine-tuned in Lesson 5"
-    assert "lesson05-quick.keras" in values["model_path"]
+    assert re.search(r"lesson05-quick-classifier-[0-9a-f]{12}\.keras", values["model_path"])
     assert float(values["gradcam_difference"]) < 1e-3
     assert f"is {float(values['gradcam_difference']):.1e} on a scale" in text
     ranking = values["ranking"].strip("'\"")

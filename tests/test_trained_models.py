@@ -89,3 +89,32 @@ def test_bad_names_are_refused(data_dir):
 def test_info_is_plain_json(data_dir):
     path = trained_models.save_model(small_model(), 2, "dense", {"accuracy": np.float32(0.5)})
     assert json.loads(path.with_suffix(".json").read_text())["accuracy"] == 0.5
+
+
+def test_a_model_with_a_dlbook_layer_comes_back(data_dir):
+    # Lesson 5's classifier starts with dlbook's ImageNetPreprocessing layer; Lesson 6 loads it back.
+    from dlbook import transfer
+
+    photos = keras.Input(shape=(32, 32, 3))
+    x = transfer.ImageNetPreprocessing("tf")(photos)
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(2, 3, strides=8)(x))
+    model = keras.Model(photos, keras.layers.Dense(1, activation="sigmoid")(x))
+    trained_models.save_model(model, 5, "classifier", {"how": "test"})
+    loaded, info = trained_models.require_model(5, "classifier")
+    assert info["how"] == "test" and [type(layer) for layer in loaded.layers] == [type(layer) for layer in model.layers]
+    images = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0), rtol=1e-6)
+
+
+def test_a_required_model_that_is_missing_says_which_chapter_to_run(data_dir, monkeypatch):
+    with pytest.raises(trained_models.MissingModelError,
+                       match=r"Lesson 5's trained model 'classifier'.*Run Lesson 5 \(book/lessons/05-pretrained-convnets\.md\)"):
+        trained_models.require_model(5, "classifier")
+    # A model saved under another budget is not taken for the current one.
+    trained_models.save_model(small_model(), 5, "classifier", {})
+    quick = profiles.LESSONS[5].quick
+    changed = profiles.Lesson(**{**profiles.LESSONS[5].__dict__,
+                                 "quick": profiles.Budget(**{**quick.__dict__, "epochs": quick.epochs + 1})})
+    monkeypatch.setitem(profiles.LESSONS, 5, changed)
+    with pytest.raises(trained_models.MissingModelError, match="DLBOOK_PROFILE=quick"):
+        trained_models.require_model(5, "classifier")

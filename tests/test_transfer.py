@@ -157,63 +157,6 @@ def test_architecture_only_builds_a_model_without_allocating_its_weights():
 
 
 # --------------------------------------------------------------------------------------------------
-# Lesson 5's model, handed to Lesson 6
-
-
-def tiny_lesson5_model(size=(112, 112)) -> keras.Model:
-    photos = keras.Input(shape=(*size, 3))
-    x = transfer.ImageNetPreprocessing("tf")(photos)
-    x = keras.layers.Conv2D(2, 3, strides=16, name="conv")(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    return keras.Model(photos, keras.layers.Dense(1, activation="sigmoid", name="dog_probability")(x))
-
-
-def test_the_saved_model_comes_back_with_its_info(places):
-    data_dir, _ = places
-    model = tiny_lesson5_model()
-    saved = transfer.save_trained_classifier(model, {"how": "test", "test_accuracy": 0.5}, "quick")
-    assert saved == data_dir / "trained-models" / "lesson05-quick.keras" == transfer.trained_model_path("quick")
-    assert not [p for p in saved.parent.iterdir() if p.name.startswith(".")], "temporary files left behind"
-
-    loaded, info = transfer.load_trained_classifier("quick")
-    assert info["how"] == "test" and info["made_by"]["budget"]["extra"]["base"] == "mobilenet_025"
-    photos = np.random.default_rng(0).uniform(0, 255, (2, *model.input_shape[1:])).astype("float32")
-    np.testing.assert_allclose(loaded.predict(photos, verbose=0), model.predict(photos, verbose=0), rtol=1e-6)
-    assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
-
-
-def test_a_missing_model_is_a_clear_error_that_says_to_run_lesson_5(places):
-    with pytest.raises(transfer.MissingModelError, match=r"not at .*lesson05-quick\.keras.*Run Lesson 5"):
-        transfer.load_trained_classifier("quick")
-
-
-def test_a_damaged_model_file_is_a_clear_error(places):
-    path = transfer.save_trained_classifier(tiny_lesson5_model(), {"how": "test"}, "quick")
-    path.write_bytes(path.read_bytes()[:100])  # a truncated file
-    with pytest.raises(transfer.MissingModelError, match="cannot be read.*Run Lesson 5"):
-        transfer.load_trained_classifier("quick")
-
-
-def test_a_model_saved_under_another_budget_is_used_with_a_note(places, monkeypatch, capsys):
-    transfer.save_trained_classifier(tiny_lesson5_model(), {"how": "test"}, "quick")
-    monkeypatch.setattr(transfer, "MODEL_VERSION", transfer.MODEL_VERSION + 1)
-    model, info = transfer.load_trained_classifier("quick")
-    assert info["how"] == "test" and "rerun Lesson 5" in capsys.readouterr().out
-
-
-def test_profiles_and_smoke_runs_keep_their_own_files(places, monkeypatch):
-    quick = transfer.save_trained_classifier(tiny_lesson5_model(), {"how": "quick"}, "quick")
-    monkeypatch.setenv("DLBOOK_SMOKE", "1")
-    smoke = transfer.save_trained_classifier(tiny_lesson5_model((150, 150)), {"how": "smoke"}, "full")
-    assert smoke.name == "lesson05-full-smoke.keras" and quick.exists()
-    assert transfer.load_trained_classifier("full")[1]["how"] == "smoke"
-    with pytest.raises(transfer.MissingModelError):
-        transfer.load_trained_classifier("quick")  # a smoke run looks for smoke models only
-    monkeypatch.delenv("DLBOOK_SMOKE")
-    assert transfer.load_trained_classifier("quick")[1]["how"] == "quick"
-
-
-# --------------------------------------------------------------------------------------------------
 # Data
 
 

@@ -1,8 +1,8 @@
 """Trained models that one chapter hands to a later one, as visible `.keras` files in the data directory.
 
-Lesson 9 saves its LSTM and its bag-of-words model; Lesson 11 loads them to compare its transformer
-with them on the same test reviews. A model travels as a file a reader can see, copy or delete,
-never as hidden state:
+Lesson 5 saves its fine-tuned classifier, which Lesson 6 explains; Lesson 9 saves its LSTM and its
+bag-of-words model, which Lesson 11 compares with its transformer on the same test reviews. A model
+travels as a file a reader can see, copy or delete, never as hidden state:
 
     <data dir>/trained-models/lesson09-quick-lstm-<key>.keras    the model (architecture and weights)
     <data dir>/trained-models/lesson09-quick-lstm-<key>.json     how it was made and how well it did
@@ -10,7 +10,9 @@ never as hidden state:
 `<key>` is a hash of what made the model: the lesson's budget in that profile (samples, epochs,
 sizes), the Keras version and the caller's `version` (bumped when the chapter's model code changes).
 A later chapter computes the same key from the same budget, so it never picks up a model trained
-under another budget, profile or smoke run; it finds nothing instead, and says so.
+under another budget, profile or smoke run; it finds nothing instead. `load_model` then returns
+None (Lesson 11 trains the model itself); `require_model` stops with an error that says which
+chapter to run (Lesson 6 cannot do without Lesson 5's model).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import keras
 
 from dlbook import profiles
+from dlbook.data import DataError
 from dlbook.data.store import atomic_path, data_dir, write_json_atomic
 
 FOLDER = "trained-models"
@@ -89,3 +92,23 @@ def load_model(lesson: int, name: str, version: int = 1,
         info_path.unlink(missing_ok=True)
         return None
     return model, info
+
+
+class MissingModelError(DataError):
+    """A model that a chapter needs from an earlier one is not saved for this budget; the message says how to make it."""
+
+
+def require_model(lesson: int, name: str, version: int = 1,
+                  profile: str | None = None) -> tuple[keras.Model, dict[str, Any]]:
+    """`load_model`, or a `MissingModelError` that names the chapter to run first, with the same profile."""
+    saved = load_model(lesson, name, version, profile)
+    if saved is None:
+        profile = profile or profiles.active_profile()
+        model_path, _ = model_paths(lesson, name, version, profile)
+        slug = profiles.lesson(lesson).slug
+        raise MissingModelError(
+            f"Lesson {lesson}'s trained model {name!r} for the {profile} profile and its current budget is not at "
+            f"{model_path}. Run Lesson {lesson} (book/lessons/{slug}.md) with the same profile first "
+            f"(DLBOOK_PROFILE={profile}): it trains the model and saves it there. From the repository root: "
+            f"python tools/benchmark_chapters.py {lesson:02d}")
+    return saved

@@ -11,8 +11,9 @@ and Lesson 6 need around it:
   `keras.applications` takes as "random weights", and the chapter says so;
 - `ImageNetPreprocessing`: the pixel scaling a base was trained with, as a layer of the model;
 - `cats_and_dogs_datasets`: the Dogs-vs-Cats splits as `tf.data` pipelines;
-- `save_trained_classifier`, `load_trained_classifier`: Lesson 5's final model as a visible `.keras`
-  file in the data directory (`trained_model_path`), which Lesson 6 loads.
+
+Lesson 5 hands its final model to Lesson 6 through `dlbook.trained_models`, like every chapter that
+hands a model on.
 """
 
 from __future__ import annotations
@@ -20,16 +21,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import keras
 
 from dlbook import profiles
-from dlbook.data import DataError, data_dir, locate
-from dlbook.data.store import atomic_path, write_json_atomic
+from dlbook.data import DataError, locate
 
 # --------------------------------------------------------------------------------------------------
 # The pretrained bases
@@ -186,76 +184,3 @@ def imagenet_class_names() -> list[tuple[str, str]]:
     """The 1,000 ImageNet classes as (WordNet id, name), in the order of the classifier's outputs."""
     index = json.loads(locate("imagenet_class_index").read_text())
     return [tuple(index[str(i)]) for i in range(len(index))]
-
-
-# --------------------------------------------------------------------------------------------------
-# Lesson 5's final model, handed to Lesson 6 as a file
-
-# Bump when the way Lesson 5 builds or trains its classifier changes; Lesson 6 then says the file is old.
-MODEL_VERSION = 2
-
-
-def _tag(profile: str | None) -> str:
-    profile = profile or profiles.active_profile()
-    return f"{profile}-smoke" if profiles.smoke() else profile
-
-
-def trained_model_path(profile: str | None = None) -> Path:
-    """Where Lesson 5 saves its final classifier: `<data dir>/trained-models/lesson05-<profile>.keras`.
-
-    A smoke run saves under `lesson05-<profile>-smoke.keras`, so its meaningless model never takes a
-    real run's place. Next to the model, a `.json` file says how and with which budget it was made.
-    """
-    return data_dir() / "trained-models" / f"lesson05-{_tag(profile)}.keras"
-
-
-def _made_by(profile: str | None) -> dict:
-    budget = profiles.budget(5, profile or profiles.active_profile())
-    return json.loads(json.dumps({"model_version": MODEL_VERSION, "budget": dataclasses.asdict(budget),
-                                  "keras": keras.__version__}, default=list))
-
-
-def save_trained_classifier(model: keras.Model, info: dict, profile: str | None = None) -> Path:
-    """Save Lesson 5's classifier for Lesson 6, with `info` (how it was trained, its accuracy); returns the path.
-
-    Both files are written under temporary names and renamed into place, the info file last, after
-    the old one is removed: a crash never leaves an info file vouching for another model.
-    """
-    model_path = trained_model_path(profile)
-    info_path = model_path.with_suffix(".json")
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    info_path.unlink(missing_ok=True)
-    with atomic_path(model_path) as tmp:
-        model.save(tmp)
-    payload = {**info, "made_by": _made_by(profile), "saved": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    write_json_atomic(info_path, payload, indent=1, default=float)
-    return model_path
-
-
-class MissingModelError(DataError):
-    """Lesson 5's model file is not there (or unreadable); the message says how to make it."""
-
-
-def load_trained_classifier(profile: str | None = None) -> tuple[keras.Model, dict]:
-    """Lesson 5's saved classifier and its info, as `keras.saving.load_model` gives it back.
-
-    Raises `MissingModelError` when the file is missing or cannot be read, saying how to make it:
-    run Lesson 5 with the same profile. A model saved with another budget or code version is
-    used, with a printed note that it is out of date.
-    """
-    model_path = trained_model_path(profile)
-    info_path = model_path.with_suffix(".json")
-    how = (f"Run Lesson 5 (book/lessons/05-pretrained-convnets.md) with the same profile first "
-           f"(DLBOOK_PROFILE={(profile or profiles.active_profile())}): its last cells train the classifier "
-           f"and save it there. From the repository root: python tools/benchmark_chapters.py 05")
-    if not (model_path.is_file() and info_path.is_file()):
-        raise MissingModelError(f"Lesson 5's trained model is not at {model_path}. {how}")
-    try:
-        info = json.loads(info_path.read_text())
-        model = keras.saving.load_model(model_path)
-    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as error:
-        raise MissingModelError(f"Lesson 5's trained model at {model_path} cannot be read ({error}). {how}") from error
-    if info.get("made_by") != _made_by(profile):
-        print(f"note: {model_path.name} was saved with another budget or code version than Lesson 5 has now; "
-              f"rerun Lesson 5 to bring it up to date")
-    return model, info
