@@ -106,6 +106,41 @@ def test_a_spread_measurement_is_used_only_for_its_own_profile(tmp_path):
         results.load_spread(path, "quick")
 
 
+def spread_report(lessons: dict, commit: str, measured: str, seeds=(42, 43, 44)) -> dict:
+    return {"measured": measured, "commit": commit, "uncommitted_changes": False, "machine": "test",
+            "profile": "quick", "seeds": list(seeds),
+            "metrics": {lesson: {"test_accuracy": {"mean": value}} for lesson, value in lessons.items()},
+            "chapters": {f"{int(lesson):02d}-chapter": [] for lesson in lessons}}
+
+
+def spread_tool():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "spread.py"
+    spec = importlib.util.spec_from_file_location("spread_tool", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_updating_a_spread_keeps_the_other_lessons_with_their_own_commit():
+    old = spread_report({"1": 0.97, "4": 0.70}, commit="aaaaaaa", measured="2026-11-29T23:00:00")
+    new = spread_report({"4": 0.72, "7": 0.5}, commit="bbbbbbb", measured="2026-11-30T03:00:00")
+    merged = spread_tool().merge_reports(old, new)
+    assert {lesson: m["test_accuracy"]["mean"] for lesson, m in merged["metrics"].items()} == {
+        "1": 0.97, "4": 0.72, "7": 0.5}
+    provenance = results.spread_provenance(merged)
+    assert provenance["1"]["commit"] == "aaaaaaa" and provenance["1"]["measured"].startswith("2026-11-29")
+    assert provenance["4"]["commit"] == provenance["7"]["commit"] == "bbbbbbb"
+    assert sorted(merged["chapters"]) == ["01-chapter", "04-chapter", "07-chapter"]
+    # A file written in one run (no per-lesson record) was measured at its own commit.
+    assert results.spread_provenance(old) == {lesson: {"measured": "2026-11-29T23:00:00", "commit": "aaaaaaa",
+                                                       "uncommitted_changes": False} for lesson in ("1", "4")}
+    with pytest.raises(ValueError, match="seeds"):
+        spread_tool().merge_reports(old, spread_report({"7": 0.5}, "ccccccc", "2026-11-30", seeds=(1, 2)))
+
+
 def test_image_sizes_named_in_a_gap_are_the_profiles_own():
     # A gap that names an image size must follow the profile when its budget changes.
     for reference in results.REFERENCES:

@@ -10,6 +10,11 @@ scratch folder. Then, for every metric a chapter recorded, the mean, minimum and
 seeds are written to `book/results-spread.json` with the date, the commit and the machine; the
 results page shows that file, marked as a separate measurement, next to the numbers of its own
 build. Each chapter's wall time, CPU seconds and peak memory are kept too.
+
+    python tools/spread.py --update 07 09   # rerun two chapters, keep the other lessons' measurement
+
+With `--update`, the lessons rerun replace theirs in the existing file and the others are kept; the
+file records for every lesson when, and at which commit, it was measured (`provenance`).
 """
 
 from __future__ import annotations
@@ -45,12 +50,36 @@ def summarise(values: list[float]) -> dict[str, float | list[float]]:
     return {"mean": statistics.fmean(values), "min": min(values), "max": max(values), "values": values}
 
 
+def merge_reports(old: dict, new: dict) -> dict:
+    """`new`'s lessons and chapters over `old`'s, for an update that reran only some chapters.
+
+    Both must be of the same profile and seeds: a spread over other seeds is not the same measurement.
+    """
+    for key in ("profile", "seeds"):
+        if old.get(key) != new.get(key):
+            raise ValueError(f"cannot update a spread of {key} {old.get(key)!r} with one of {new.get(key)!r}: "
+                             "rerun every chapter without --update")
+    from dlbook import results
+
+    provenance = {**results.spread_provenance(old), **results.spread_provenance(new)}
+    metrics = {**old.get("metrics", {}), **new["metrics"]}
+    merged = dict(new)
+    merged["metrics"] = dict(sorted(metrics.items(), key=lambda item: int(item[0])))
+    merged["chapters"] = dict(sorted({**old.get("chapters", {}), **new["chapters"]}.items()))
+    merged["provenance"] = {lesson: provenance[lesson] for lesson in merged["metrics"]}
+    return merged
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("prefixes", nargs="*", help="chapter file-name prefixes (default: all chapters)")
     parser.add_argument("--seeds", type=int, default=3, help="how many seeds (default 3: 42, 43, 44)")
     parser.add_argument("--output", type=Path, default=OUTPUT, help=f"where to write (default {OUTPUT})")
+    parser.add_argument("--update", action="store_true",
+                        help="keep the lessons of the existing output that this run does not rerun")
     args = parser.parse_args(argv)
+    if args.update and not args.output.is_file():
+        parser.error(f"--update: {args.output} does not exist yet; run without --update first")
     if args.seeds < 2:
         parser.error("--seeds must be at least 2: one run has no spread")
     chapters = benchmark.chapters(args.prefixes)
@@ -87,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
                     for lesson, metrics in sorted(lessons.items(), key=lambda item: int(item[0]))},
         "chapters": runs,
     }
+    report["provenance"] = results.spread_provenance(report)
+    if args.update:
+        report = merge_reports(json.loads(args.output.read_text(encoding="utf-8")), report)
     args.output.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.output}")
     return 0

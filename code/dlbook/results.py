@@ -303,6 +303,16 @@ def written_lessons(toc: Path) -> list[int]:
     return sorted(set(found))
 
 
+def spread_provenance(spread: dict) -> dict[str, dict]:
+    """When and at which commit each lesson of a spread measurement was made.
+
+    `tools/spread.py --update` reruns some chapters and keeps the others, so a file can hold lessons
+    measured at different commits (`provenance`); a file without it was measured in one run.
+    """
+    stamp = {key: spread.get(key) for key in ("measured", "commit", "uncommitted_changes")}
+    return {lesson: dict(spread.get("provenance", {}).get(lesson, stamp)) for lesson in spread.get("metrics", {})}
+
+
 def load_spread(path: Path, profile: str) -> dict | None:
     """The last `make spread` measurement (tools/spread.py) if it exists and is of `profile`, else None."""
     try:
