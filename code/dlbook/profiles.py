@@ -249,21 +249,21 @@ LESSONS: dict[int, Lesson] = {
         # of 128 (96.4-96.9 % over three seeds, 7-12 s; batches of 64: 97.3-97.6 %, 10-22 s; 12,000
         # digits left it at 96.1 %, too near the 95 % its audit asserts). The GAN is the costly part: at width
         # 16 a step costs about 45 ms of CPU with batches of 16 (80 ms with 32, for similar samples), so
-        # it gets 600 steps (4 passes over 2,400 digits), with Adam at twice DCGAN's rate: strokes and
+        # it gets 450 steps (3 passes over 2,400 digits), with Adam at twice DCGAN's rate: strokes and
         # some clear digits, not a good generator.
         # Measured on an idle 2-core machine: 103 s with 7 GAN passes and four autoencoder epochs
         # (GAN 34 s, convolutional autoencoder 22 s, dense 11 s, classifier 11 s); 92 s with 6 passes
         # and three epochs (GAN 32 s, autoencoders 16 s and 8 s). With three epochs the convolutional
         # autoencoder's lead over the dense one, which the page guards, fell to 0.0009 BCE in one of
         # three seeds (0.1112 against 0.1121), so the autoencoders keep four; the GAN got 5 passes (95 s),
-        # then 4 (86-94 s over three seeds), to fit the 90 s.
+        # then 4 (86-94 s over three seeds, with the classifier's batches of 64 or of 128), then 3.
         quick=Budget(train_samples=10_000, validation_samples=2_000, test_samples=None,
                      epochs=4, batch_size=64, data=("mnist",),
                      extra={"latent_dim": 32, "dense_units": 128, "filters": (16, 16), "learning_rate": 2e-3,
                             "projected_digits": 2_000,
                             "classifier_samples": 20_000, "classifier_filters": (16, 32), "classifier_units": 64,
                             "classifier_epochs": 2, "classifier_batch_size": 128, "classifier_learning_rate": 3e-3,
-                            "gan_samples": 2_400, "gan_epochs": 4, "gan_batch_size": 16, "gan_width": 16,
+                            "gan_samples": 2_400, "gan_epochs": 3, "gan_batch_size": 16, "gan_width": 16,
                             "gan_latent_dim": 64, "gan_learning_rate": 4e-4, "generated_samples": 1_000}),
         # Full: the course's sizes: 50,000 training digits and 30 epochs, the course's 32 filters per
         # convolution layer, Adam's default rate; the GAN at width 128 (about 355 ms per step on two CPU
