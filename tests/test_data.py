@@ -786,7 +786,9 @@ sys.exit(cli.main(spec["argv"]))
 
 
 def start_child(tmp_path: Path, spec: dict, index: int = 0) -> subprocess.Popen:
-    script, spec_file = tmp_path / "child.py", tmp_path / f"spec-{index}.json"
+    # One script per child: rewriting a shared one while an earlier child's Python is still reading it
+    # ran an empty file in one CI run (exit 0, no output).
+    script, spec_file = tmp_path / f"child-{index}.py", tmp_path / f"spec-{index}.json"
     script.write_text(CHILD)
     spec_file.write_text(json.dumps(spec))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
