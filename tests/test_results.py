@@ -141,6 +141,18 @@ def test_updating_a_spread_keeps_the_other_lessons_with_their_own_commit():
         spread_tool().merge_reports(old, spread_report({"7": 0.5}, "ccccccc", "2026-11-30", seeds=(1, 2)))
 
 
+def test_an_update_with_other_seeds_stops_before_running_any_chapter(tmp_path, monkeypatch, capsys):
+    tool = spread_tool()
+    path = tmp_path / "results-spread.json"
+    path.write_text(json.dumps(spread_report({"1": 0.97}, "aaaaaaa", "2026-11-29")))
+    monkeypatch.setenv("DLBOOK_PROFILE", "quick")
+    monkeypatch.setattr(tool.benchmark, "measure", lambda chapter: pytest.fail("a chapter ran"))
+    with pytest.raises(SystemExit):
+        tool.main(["--seeds", "2", "--update", "--output", str(path), "01"])
+    assert "seeds [42, 43, 44]" in capsys.readouterr().err
+    assert json.loads(path.read_text())["seeds"] == [42, 43, 44]  # the file is untouched
+
+
 def test_image_sizes_named_in_a_gap_are_the_profiles_own():
     # A gap that names an image size must follow the profile when its budget changes.
     for reference in results.REFERENCES:

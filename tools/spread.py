@@ -89,6 +89,15 @@ def main(argv: list[str] | None = None) -> int:
 
     profile = profiles.active_profile()
     seeds = list(range(FIRST_SEED, FIRST_SEED + args.seeds))
+    previous = None
+    if args.update:
+        # Checked before the runs, not after them: an update with other seeds or another profile would
+        # only fail once every chapter had run.
+        previous = json.loads(args.output.read_text(encoding="utf-8"))
+        if (previous.get("profile"), previous.get("seeds")) != (profile, seeds):
+            parser.error(f"--update: {args.output} holds the {previous.get('profile')} profile with seeds "
+                         f"{previous.get('seeds')}, this run would be the {profile} profile with seeds {seeds}; "
+                         "use the same --seeds and profile, or rerun every chapter without --update")
     scratch = Path(tempfile.mkdtemp(prefix="dlbook-spread-"))
     runs: dict[str, list[dict]] = {}
     for seed in seeds:
@@ -117,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         "chapters": runs,
     }
     report["provenance"] = results.spread_provenance(report)
-    if args.update:
-        report = merge_reports(json.loads(args.output.read_text(encoding="utf-8")), report)
+    if previous is not None:
+        report = merge_reports(previous, report)
     args.output.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.output}")
     return 0
