@@ -75,3 +75,19 @@ def test_malloc_arenas_are_capped_on_linux_unless_the_environment_already_says(m
     assert chapter.limit_malloc_arenas() is sys.platform.startswith("linux")
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
     assert chapter.limit_malloc_arenas() is False
+
+
+@pytest.mark.parametrize("readers_setting, expected", [(None, "1"), ("0", "0")])
+def test_onednn_kernels_are_switched_on_before_tensorflow_starts_unless_the_reader_chose(readers_setting, expected):
+    import os
+    import subprocess
+    import sys
+
+    environment = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
+    if readers_setting is not None:
+        environment["TF_ENABLE_ONEDNN_OPTS"] = readers_setting
+    # A fresh interpreter: the variable only counts if it is set before TensorFlow's first import.
+    script = ("import sys, os, dlbook.chapter; assert 'tensorflow' not in sys.modules, 'TensorFlow came first'; "
+              "print(os.environ['TF_ENABLE_ONEDNN_OPTS'])")
+    result = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == expected

@@ -9,6 +9,12 @@ import time
 
 # Before TensorFlow is imported anywhere: keep its C++ start-up chatter out of the pages.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# TensorFlow uses its oneDNN CPU kernels by default only on processors with AVX-512-class features;
+# on the AVX2 processors of most laptops, of Binder and of our 2-core test machine they stay off, and
+# there the chapters' convolutions, attention and recurrent layers ran 1.3-2.5 times slower (Lesson 11:
+# 112 s against 68 s; Lesson 7: about 90 against 67 s). They change results only by round-off. A reader
+# who sets the variable keeps their choice.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 
 def limit_malloc_arenas(arenas: int = 2) -> bool:
