@@ -91,3 +91,24 @@ def test_onednn_kernels_are_switched_on_before_tensorflow_starts_unless_the_read
               "print(os.environ['TF_ENABLE_ONEDNN_OPTS'])")
     result = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == expected
+
+
+@pytest.mark.parametrize("seconds, words", [(0.4, "about 1 second"), (42.4, "about 42 seconds"),
+                                            (89, "about 89 seconds"), (95, "about 2 minutes"),
+                                            (610, "about 10 minutes")])
+def test_durations_in_prose_read_as_seconds_or_minutes_never_as_zero_minutes(seconds, words):
+    assert chapter.about_duration(seconds) == words
+
+
+def test_a_negative_duration_is_refused():
+    with pytest.raises(ValueError, match="cannot be negative"):
+        chapter.about_duration(-1.0)
+
+
+def test_a_page_says_which_runs_it_left_to_the_reader_and_what_they_would_cost():
+    note = chapter.runs_left_to_the_reader("these two runs", "Set `small_epochs = 4` in the cell above and run it.",
+                                           extra_seconds=130)
+    assert note.data == ("The profile this page ran in does not make these two runs: they would add about 2 minutes "
+                         "to the chapter. Set `small_epochs = 4` in the cell above and run it.")
+    unknown_cost = chapter.runs_left_to_the_reader("this run", "Set `x = 1`.")
+    assert "does not make this run, to stay within its time budget. Set `x = 1`." in unknown_cost.data

@@ -6,6 +6,10 @@ import ctypes
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from IPython.display import Markdown
 
 # Before TensorFlow is imported anywhere: keep its C++ start-up chatter out of the pages.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -97,6 +101,33 @@ def guard(condition: bool, claim: str) -> bool:
         print(f"smoke run: claim not checked: {claim}")
         return False
     raise ClaimError(f"the run contradicts the chapter's claim: {claim}")
+
+
+def about_duration(seconds: float) -> str:
+    """A rough duration for prose: "about 40 seconds", "about 3 minutes" (never "0 minute(s)")."""
+    if seconds < 0:
+        raise ValueError(f"a duration cannot be negative: {seconds!r} seconds")
+    if seconds < 1.5:
+        return "about 1 second"
+    if seconds < 90:
+        return f"about {round(seconds)} seconds"
+    return f"about {round(seconds / 60)} minutes"
+
+
+def runs_left_to_the_reader(runs: str, how: str, extra_seconds: float | None = None) -> Markdown:
+    """What a page says where its profile leaves an exercise's training runs to the reader.
+
+    `runs` names them ("these two runs"); `how` tells the reader what to set to make them ("Set
+    `small_epochs = 4` in the cell above and run it."); `extra_seconds` is what they would add to the
+    chapter, when the page can estimate it from its own timings.
+    """
+    from IPython.display import Markdown
+
+    if extra_seconds is None:
+        cost = ", to stay within its time budget"
+    else:
+        cost = f": they would add {about_duration(extra_seconds)} to the chapter"
+    return Markdown(f"The profile this page ran in does not make {runs}{cost}. {how}")
 
 
 def elapsed() -> float:
