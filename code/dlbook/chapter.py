@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # TensorFlow uses its oneDNN CPU kernels by default only on processors with AVX-512-class features;
 # on the AVX2 processors of most laptops, of Binder and of our 2-core test machine they stay off, and
-# there the chapters' convolutions, attention and recurrent layers ran 1.3-2.5 times slower (Lesson 11:
-# 112 s against 68 s; Lesson 7: about 90 against 67 s). They change results only by round-off. A reader
-# who sets the variable keeps their choice.
+# there convolutions and attention ran 1.3-2.5 times slower (three seeds each, off -> on: Lesson 7
+# 87-95 -> 72 s, Lesson 8 77-87 -> 45-50 s, Lesson 3 68-79 -> 50-65 s; Lesson 11: 112 -> 68 s in one
+# run); recurrent layers gained nothing. They change results only by round-off. A reader who sets
+# the variable keeps their choice.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 

@@ -254,7 +254,8 @@ LESSONS: dict[int, Lesson] = {
         # and three epochs (GAN 32 s, autoencoders 16 s and 8 s). With three epochs the convolutional
         # autoencoder's lead over the dense one, which the page guards, fell to 0.0009 BCE in one of
         # three seeds (0.1112 against 0.1121), so the autoencoders keep four; the GAN got 5 passes (95 s),
-        # then 4 (86-94 s over three seeds, with the classifier's batches of 64 or of 128), then 3.
+        # then 4 (86-94 s over three seeds, with the classifier's batches of 64 or of 128), then 3
+        # (87-95 s). With TensorFlow's oneDNN kernels on (dlbook.chapter), 72 s for each of three seeds.
         quick=Budget(train_samples=10_000, validation_samples=2_000, test_samples=None,
                      epochs=4, batch_size=64, data=("mnist",),
                      extra={"latent_dim": 32, "dense_units": 128, "filters": (16, 16), "learning_rate": 2e-3,
@@ -387,7 +388,9 @@ LESSONS: dict[int, Lesson] = {
         # Measured: with 20,000 digits, 4 blocks, two text epochs and 8 exercise epochs the chapter took
         # 310 CPU-seconds; with 10,000 digits, 2 blocks and 5 exercise epochs, 155 s on an idle machine
         # (text 72 s, ViT 29 s, exercise 22 s); with 8,000 digits and 4 ViT epochs at 1e-3, 117-121 s
-        # (text 30-35 s, ViT 30-37 s, exercise 18-20 s); hence the sizes above.
+        # (text 30-35 s, ViT 30-37 s, exercise 18-20 s); hence the sizes above. With TensorFlow's oneDNN
+        # kernels on (dlbook.chapter): 68 s (text 19 s, ViT 20 s) in one run, and 103 s with the exercise
+        # (text 26 s, ViT 26 s, exercise 19 s) in a slower one: still too much to run the exercise here.
         quick=Budget(train_samples=8_000, validation_samples=2_000, test_samples=None,
                      epochs=3, batch_size=128, data=("imdb", "imdb_word_index", "mnist"),
                      extra={"model_width": 32, "num_heads": 2, "feed_forward_units": 32, "text_epochs": 1, "text_batch_size": 32,
