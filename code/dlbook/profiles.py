@@ -165,7 +165,9 @@ LESSONS: dict[int, Lesson] = {
         # (see dlbook.chapter), seeds 42-44 (initial weights and order): with 50 epochs the regularized
         # run's lowest validation loss was 0.035-0.071 below the baseline's, every guard held, and the
         # two runs took 69-73 s (17-20 s + 51-56 s); the chapter took 87-93 s over three seeds of its
-        # own (the order of the photos). After 45 epochs the leads were 0.062, 0.056 and 0.035.
+        # own (the order of the photos). After 45 epochs the leads were 0.062, 0.056 and 0.035. With 45,
+        # the chapter took 93-111 s later in the session, when Lesson 3 as a control took 68 s (50-65 s
+        # before): at the budget's line on this machine, not safely under it.
         # Batches of 32 at 1e-3 led by 0.05-0.07 but took 107 s of training (134 s without oneDNN): the
         # augmentation layers cost per batch, and the baseline per step. Batches of 64 at 1.4e-3: 79 s,
         # lead 0.042. At 3e-3 for forty epochs (batches of 128) the lead vanished for seed 42 (-0.002).
