@@ -109,3 +109,22 @@ def test_deletion_curves_draw_random_references_grey_and_dashed():
     for name in ("random 7×7 map", "random cells"):
         assert lines[name].get_color() == "0.45" and lines[name].get_linestyle() != "-"
     assert lines["random 7×7 map"].get_linestyle() != lines["random cells"].get_linestyle()
+
+
+def test_image_rows_shows_colour_images_as_they_are_with_transparent_gaps():
+    photo = np.zeros((2, 4, 4, 3), dtype="uint8")
+    photo[..., 0] = 255  # pure red
+    figure = plots.image_rows({"original": photo[:1], "variants": photo}, gap=1)
+    strip = figure.axes[1].images[0].get_array()
+    assert strip.shape == (4, 2 * 4 + 1, 4)  # RGBA: two photos and one gap
+    assert np.allclose(strip[:, :4, :3], [1.0, 0.0, 0.0]) and (strip[:, :4, 3] == 1).all()
+    assert (strip[:, 4, 3] == 0).all()  # the gap is transparent
+    first = figure.axes[0].images[0].get_array()
+    assert (first[:, 5:, 3] == 0).all()  # a row with fewer images leaves the rest blank
+
+
+def test_image_rows_rejects_grayscale_and_colour_together():
+    import pytest
+
+    with pytest.raises(ValueError, match="all colour"):
+        plots.image_rows({"a": np.zeros((2, 5, 5)), "b": np.zeros((2, 5, 5, 3))})

@@ -101,35 +101,49 @@ def image_grid(images: np.ndarray, titles: Sequence[str] | None = None, ncols: i
 def image_rows(rows: Mapping[str, np.ndarray], size: float = 1.0, cmap: str = "gray_r",
                column_titles: Sequence[str] | None = None, vmin: float | None = 0.0,
                vmax: float | None = 1.0, gap: int = 2) -> plt.Figure:
-    """Rows of same-sized grayscale images, each row named at its left: inputs above their reconstructions, samples over time.
+    """Rows of same-sized images, each row named at its left: inputs above their reconstructions, samples over time.
 
-    `rows` maps a row's label to its images, `(n, h, w)` or `(n, h, w, 1)`; rows may differ in length
-    (missing places stay blank). Every image shares one intensity scale, `vmin` to `vmax`, so rows can
-    be compared pixel for pixel. Each row is drawn as one strip of images separated by `gap` blank
-    pixels (one Matplotlib axes per row, not per image, which keeps large grids quick to draw).
+    `rows` maps a row's label to its images: grayscale `(n, h, w)` or `(n, h, w, 1)`, or colour
+    `(n, h, w, 3)` (uint8 0-255, or floats in 0-1); rows may differ in length (missing places stay
+    blank). Grayscale images share one intensity scale, `vmin` to `vmax`, so rows can be compared
+    pixel for pixel; colour images are shown as they are. Each row is drawn as one strip of images
+    separated by `gap` blank pixels (one Matplotlib axes per row, not per image, which keeps large
+    grids quick to draw).
     """
-    squeezed = {label: np.asarray(images).reshape(np.shape(images)[:3]) if np.ndim(images) == 4 else np.asarray(images)
-                for label, images in rows.items()}
-    shapes = {images.shape[1:] for images in squeezed.values() if len(images)}
+    def as_stack(images: np.ndarray) -> np.ndarray:
+        images = np.asarray(images)
+        if images.ndim == 4 and images.shape[-1] == 3:
+            return images.astype(float) / 255.0 if images.dtype == np.uint8 else images.astype(float)
+        return images.reshape(images.shape[:3]) if images.ndim == 4 else images
+
+    stacks = {label: as_stack(images) for label, images in rows.items()}
+    shapes = {images.shape[1:] for images in stacks.values() if len(images)}
     if len(shapes) > 1:
-        raise ValueError(f"image_rows needs images of one size, got {sorted(shapes)}")
-    height, width = shapes.pop() if shapes else (1, 1)
-    ncols = max([len(images) for images in squeezed.values()] + [len(column_titles or [])] + [1])
+        raise ValueError(f"image_rows needs images of one size (and all grayscale or all colour), got {sorted(shapes)}")
+    shape = shapes.pop() if shapes else (1, 1)
+    height, width = shape[:2]
+    colour = len(shape) == 3
+    ncols = max([len(images) for images in stacks.values()] + [len(column_titles or [])] + [1])
     strip_width = ncols * width + (ncols - 1) * gap
     blank = vmin if vmin is not None else 0.0
     fig, axes = plt.subplots(len(rows), 1, figsize=(size * ncols + 1.2, size * len(rows) * (1.2 if column_titles else 1.05)),
                              squeeze=False)
-    for ax, (label, images) in zip(axes[:, 0], squeezed.items()):
-        strip = np.full((height, strip_width), blank, dtype=float)
+    for ax, (label, images) in zip(axes[:, 0], stacks.items()):
+        # Gaps and missing places are left out: masked (grayscale) or fully transparent (colour).
+        shown = np.zeros((height, strip_width), dtype=bool)
+        strip = np.zeros((height, strip_width, 4)) if colour else np.full((height, strip_width), blank, dtype=float)
         for c, image in enumerate(images[:ncols]):
-            strip[:, c * (width + gap):c * (width + gap) + width] = image
-        # The gaps are drawn in the background colour by masking them out.
-        mask = np.zeros_like(strip, dtype=bool)
-        for c in range(ncols - 1):
-            mask[:, c * (width + gap) + width:(c + 1) * (width + gap)] = True
-        for c in range(len(images), ncols):
-            mask[:, c * (width + gap):c * (width + gap) + width] = True
-        ax.imshow(np.ma.masked_array(strip, mask), cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+            columns = slice(c * (width + gap), c * (width + gap) + width)
+            shown[:, columns] = True
+            if colour:
+                strip[:, columns, :3] = np.clip(image, 0.0, 1.0)
+            else:
+                strip[:, columns] = image
+        if colour:
+            strip[..., 3] = shown
+            ax.imshow(strip, interpolation="nearest")
+        else:
+            ax.imshow(np.ma.masked_array(strip, ~shown), cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
