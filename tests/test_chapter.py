@@ -112,3 +112,20 @@ def test_a_page_says_which_runs_it_left_to_the_reader_and_what_they_would_cost()
                          "to the chapter. Set `small_epochs = 4` in the cell above and run it.")
     unknown_cost = chapter.runs_left_to_the_reader("this run", "Set `x = 1`.")
     assert "does not make this run, to stay within its time budget. Set `x = 1`." in unknown_cost.data
+
+
+def test_cells_that_reseed_follow_the_seed_the_chapter_started_from(monkeypatch, shown):
+    import keras
+
+    monkeypatch.setattr(chapter, "_SEED", {})
+    with pytest.raises(RuntimeError, match="setup_chapter"):
+        chapter.chapter_seed()
+    monkeypatch.setenv(chapter.SEED_VARIABLE, "43")  # as tools/spread.py sets it
+    chapter.setup_chapter(lesson=1)
+    assert chapter.chapter_seed() == 43
+    first = keras.random.uniform((3,), seed=None)
+    keras.utils.set_random_seed(chapter.chapter_seed())
+    assert np.allclose(keras.random.uniform((3,)), first)  # the same stream setup_chapter started
+    monkeypatch.delenv(chapter.SEED_VARIABLE)
+    chapter.setup_chapter(lesson=1, seed=7)
+    assert chapter.chapter_seed() == 7

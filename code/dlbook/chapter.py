@@ -46,6 +46,7 @@ limit_malloc_arenas()
 from dlbook import plots, profiles  # noqa: E402
 
 _STARTED: dict[str, float] = {}
+_SEED: dict[str, int] = {}
 # Set by the book's Sphinx extension for the kernels the build starts (they inherit its environment).
 BOOK_BUILD_VARIABLE = "DLBOOK_BOOK_BUILD"
 # Overrides the seed a chapter passes to `setup_chapter` (tools/spread.py sets it).
@@ -65,6 +66,7 @@ def setup_chapter(lesson: int, seed: int = 42) -> profiles.Budget:
     # `make spread` (tools/spread.py) reruns chapters with other seeds to measure the run-to-run spread.
     seed = int(os.environ.get(SEED_VARIABLE) or seed)
     keras.utils.set_random_seed(seed)
+    _SEED["chapter"] = seed
     plots.use_book_style()
     profile = profiles.active_profile()
     budget = profiles.budget(lesson, profile)
@@ -81,6 +83,19 @@ def setup_chapter(lesson: int, seed: int = 42) -> profiles.Budget:
     glue("profile", profile)
     _STARTED["chapter"] = time.perf_counter()
     return budget
+
+
+def chapter_seed() -> int:
+    """The seed `setup_chapter` started this run from: its `seed` argument unless `DLBOOK_SEED` set another.
+
+    A cell that reseeds (so that rerunning it rebuilds the same model) derives its seed from this
+    one, as `chapter_seed() + 1` and so on: then a run with another `DLBOOK_SEED` varies every model
+    of the chapter, not only the first, and the measured spread over seeds means what it says.
+    """
+    if "chapter" not in _SEED:
+        raise RuntimeError("chapter_seed() needs setup_chapter(lesson=...) to have run first in this kernel; "
+                           "run the chapter's first cell")
+    return _SEED["chapter"]
 
 
 class ClaimError(AssertionError):
