@@ -214,7 +214,14 @@ def test_lesson_4_compares_baseline_and_regularized_model_at_their_best_epochs(b
     assert f"classifies {test_accuracy:.1%} of the test photos" in text
     assert f"baseline\N{RIGHT SINGLE QUOTATION MARK}s {baseline_test:.1%} (test loss" in text  # smart quotes
     # The exercises' runs are left to the reader in the quick profile, and the page says so.
-    assert len(re.findall(r"does not make these runs: they would add about \d+ (?:seconds|minutes) to", text)) == 2
+    assert len(re.findall(r"does not make these runs: that would add about \d+ (?:seconds|minutes) to", text)) == 2
+    assert len(re.findall(r"does not make this run: that would add about \d+ (?:seconds|minutes) to", text)) == 1
+    # The interpolation the quick profile chose, and the measurement behind it (a guard of the chapter).
+    assert "so the block interpolates to the nearest pixel here" in text
+    kept_bilinear, kept_nearest = float(values["detail_bilinear"]), float(values["detail_nearest"])
+    assert kept_bilinear < kept_nearest
+    assert re.search(rf"keep {kept_bilinear:.0f}\s*% of the photo", text)
+    assert re.search(rf"nearest-neighbour interpolation {kept_nearest:.0f}\s*%", text)
     assert "rates = (0.0, 0.25, 0.5, 0.75)" in text  # the grid needs its rates as well as its epochs
     record = json.loads((build.parent / "results" / "quick" / "lesson-04.json").read_text())
     assert set(record["metrics"]) >= {"baseline_test_accuracy", "test_accuracy", "baseline_best_validation_loss",

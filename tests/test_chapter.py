@@ -108,7 +108,7 @@ def test_a_negative_duration_is_refused():
 def test_a_page_says_which_runs_it_left_to_the_reader_and_what_they_would_cost():
     note = chapter.runs_left_to_the_reader("these two runs", "Set `small_epochs = 4` in the cell above and run it.",
                                            extra_seconds=130)
-    assert note.data == ("The profile this page ran in does not make these two runs: they would add about 2 minutes "
+    assert note.data == ("The profile this page ran in does not make these two runs: that would add about 2 minutes "
                          "to the chapter. Set `small_epochs = 4` in the cell above and run it.")
     unknown_cost = chapter.runs_left_to_the_reader("this run", "Set `x = 1`.")
     assert "does not make this run, to stay within its time budget. Set `x = 1`." in unknown_cost.data

@@ -134,7 +134,7 @@ def runs_left_to_the_reader(runs: str, how: str, extra_seconds: float | None = N
     """What a page says where its profile leaves an exercise's training runs to the reader.
 
     `runs` names them ("these two runs"); `how` tells the reader what to set to make them ("Set
-    `small_epochs = 4` in the cell above and run it."); `extra_seconds` is what they would add to the
+    `small_epochs = 4` in the cell above and run it."); `extra_seconds` is what making them would add to the
     chapter, when the page can estimate it from its own timings.
     """
     from IPython.display import Markdown
@@ -142,7 +142,7 @@ def runs_left_to_the_reader(runs: str, how: str, extra_seconds: float | None = N
     if extra_seconds is None:
         cost = ", to stay within its time budget"
     else:
-        cost = f": they would add {about_duration(extra_seconds)} to the chapter"
+        cost = f": that would add {about_duration(extra_seconds)} to the chapter"
     return Markdown(f"The profile this page ran in does not make {runs}{cost}. {how}")
 
 
