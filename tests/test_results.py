@@ -160,3 +160,25 @@ def test_image_sizes_named_in_a_gap_are_the_profiles_own():
             for named in re.findall(r"(\d+)×(\d+)", text):
                 budget = getattr(profiles.lesson(reference.lesson), profile)
                 assert tuple(int(n) for n in named) == tuple(budget.image_size), (reference.task, profile, text)
+
+
+def test_a_spread_is_credited_to_the_tree_it_started_from(tmp_path, monkeypatch):
+    tool = spread_tool()
+    tree = {"head": "aaaaaaa", "dirty": ""}
+
+    def git(*args):
+        return tree["head"] if args[0] == "rev-parse" else tree["dirty"]
+
+    def measure(chapter):  # someone commits, and edits a file, while the chapter runs
+        tree.update(head="bbbbbbb", dirty=" M code/dlbook/plots.py")
+        return 1.0, 100.0, 1.0
+
+    monkeypatch.setenv("DLBOOK_PROFILE", "quick")
+    for variable in ("DLBOOK_SEED", "DLBOOK_RESULTS_DIR"):  # the tool sets them; restore them afterwards
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(tool, "git", git)
+    monkeypatch.setattr(tool.benchmark, "measure", measure)
+    output = tmp_path / "results-spread.json"
+    tool.main(["--seeds", "2", "--output", str(output), "01"])
+    report = json.loads(output.read_text())
+    assert report["commit"] == "aaaaaaa" and report["uncommitted_changes"] is False

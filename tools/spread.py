@@ -98,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--update: {args.output} holds the {previous.get('profile')} profile with seeds "
                          f"{previous.get('seeds')}, this run would be the {profile} profile with seeds {seeds}; "
                          "use the same --seeds and profile, or rerun every chapter without --update")
+    # What is measured is the tree as it stands now: an edit made while the chapters run must not
+    # be credited to this run (nor mark it as uncommitted).
+    commit = git("rev-parse", "--short", "HEAD")
+    uncommitted = bool(git("status", "--porcelain", "--untracked-files=no"))
     scratch = Path(tempfile.mkdtemp(prefix="dlbook-spread-"))
     runs: dict[str, list[dict]] = {}
     for seed in seeds:
@@ -116,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                     lessons.setdefault(str(lesson), {}).setdefault(name, []).append(float(value))
     report = {
         "measured": datetime.datetime.now().isoformat(timespec="seconds"),
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "commit": commit,
+        "uncommitted_changes": uncommitted,
         "machine": results.machine(),
         "profile": profile,
         "seeds": seeds,
