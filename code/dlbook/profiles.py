@@ -170,8 +170,9 @@ LESSONS: dict[int, Lesson] = {
         # accuracy was at times below the baseline's. At 32 px three bilinear layers in a row blur the
         # photos (the chapter measures it), so the quick profile interpolates "nearest": leads 0.057,
         # 0.091, 0.055 and test accuracy 3-6 points above the baseline on all three seeds, at the same
-        # cost. The chapter took 80-82 s over three seeds (its augmentation figure drawn as one strip
-        # per layer: 0.7 s instead of 2.8 s), when Lesson 3 as a control took 65-69 s.
+        # cost (in the chapter's own seeds: leads 0.026, 0.089, 0.060; test accuracy 1.8-6.8 points
+        # above). The chapter took 78-86 s over three seeds (its augmentation figure drawn as one
+        # strip per layer: 0.7 s instead of 2.8 s).
         # Batches of 32 at 1e-3 led by 0.05-0.07 but took 107 s of training (134 s without oneDNN): the
         # augmentation layers cost per batch, and the baseline per step. Batches of 64 at 1.4e-3: 79 s,
         # lead 0.042. At 3e-3 for forty epochs (batches of 128) the lead vanished for seed 42 (-0.002).
